@@ -1,0 +1,43 @@
+# The two commands: `make run` (live demo, nothing to install) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint typecheck pytest services bench clean
+
+run: $(VENV)/.installed
+	$(BIN)/territory demo
+
+test: $(VENV)/.dev-installed services lint typecheck pytest
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+services:
+	@bash scripts/ensure-services.sh
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest -q
+
+bench: $(VENV)/.dev-installed services
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/optimiser.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts

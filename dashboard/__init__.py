@@ -1,0 +1,1 @@
+"""Dashboard: the operator console over FastAPI and server-sent events."""

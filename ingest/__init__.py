@@ -1,0 +1,1 @@
+"""Ingest: MQTT telemetry → decode → validate → dedupe → batch → durable write → ack."""

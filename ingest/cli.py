@@ -1,0 +1,71 @@
+"""`territory ingest`: run one ingest worker."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import typer
+
+from territory.settings import load_settings
+
+
+def ingest(
+    mqtt: str | None = typer.Option(
+        None, "--mqtt", help="Broker URL, mqtt://host:port[?protocol=3.1.1]"
+    ),
+    store: str | None = typer.Option(
+        None, "--store", help="sqlite:///PATH or influx://HOST:PORT/DB"
+    ),
+    group: str | None = typer.Option(None, "--group", help="Join this shared-subscription group."),
+    client_id: str | None = typer.Option(None, "--client-id", help="Stable MQTT client id."),
+    batch_size: int | None = typer.Option(None, help="Flush at this many messages."),
+    batch_age_ms: int | None = typer.Option(None, help="Flush at this age."),
+    metrics_port: int | None = typer.Option(None, help="Serve /metrics and /healthz here."),
+    auto_ack: bool = typer.Option(
+        False, "--unsafe-auto-ack", help="Acknowledge on receipt (loses data; for loss tests only)."
+    ),
+) -> None:
+    """Subscribe to telemetry at QoS 1 and write it, at least once, into the store."""
+    from ingest.http import serve_status
+    from ingest.worker import IngestWorker
+    from territory.bus import BrokerAddress
+    from territory.store import open_store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = load_settings()
+    overrides = {
+        "group": group,
+        "client_id": client_id,
+        "batch_size": batch_size,
+        "batch_age_ms": batch_age_ms,
+        "metrics_port": metrics_port,
+    }
+    ingest_settings = settings.ingest.model_copy(
+        update={key: value for key, value in overrides.items() if value is not None}
+    )
+    worker = IngestWorker(
+        BrokerAddress.from_url(mqtt or settings.mqtt_url),
+        open_store(store or settings.store_url),
+        ingest_settings,
+        auto_ack=auto_ack,
+    )
+    if ingest_settings.metrics_port is not None:
+        serve_status(
+            "127.0.0.1", ingest_settings.metrics_port, worker.metrics.registry, worker.status
+        )
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    typer.echo(
+        f"ingest: {worker.subscription} on {worker.address.url} -> {store or settings.store_url}"
+    )
+    worker.run(stop)
+    worker.store.close()

@@ -1,0 +1,47 @@
+"""Prometheus metrics of one ingest worker, in a registry of its own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class IngestMetrics:
+    """Counters and histograms `/metrics` serves; also read back by tests and `query stats`."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.received = Counter("ingest_received", "MQTT messages received.", registry=r)
+        self.stored = Counter("ingest_stored", "Readings newly stored.", registry=r)
+        self.duplicates = Counter(
+            "ingest_duplicates", "Readings already stored under the same key.", registry=r
+        )
+        self.rejected = Counter(
+            "ingest_rejected", "Messages dead-lettered, by reason.", ["reason"], registry=r
+        )
+        self.batch_size = Histogram(
+            "ingest_batch_size",
+            "Messages per flushed batch.",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000),
+            registry=r,
+        )
+        self.write_seconds = Histogram(
+            "ingest_write_seconds",
+            "Time to write one batch durably.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.unacked = Gauge(
+            "ingest_unacked", "Messages received, not yet acknowledged.", registry=r
+        )
+        self.store_up = Gauge("ingest_store_up", "1 when the last store write worked.", registry=r)
+        self.broker_up = Gauge("ingest_broker_up", "1 while connected to the broker.", registry=r)
+        self.store_up.set(1)
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for metric in self.rejected.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    found[sample.labels["reason"]] = int(sample.value)
+        return found

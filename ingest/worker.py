@@ -1,0 +1,262 @@
+"""One ingest worker: subscribe, decode, batch, write durably, then acknowledge.
+
+The whole loop runs on one thread, paho's network loop included: a store write
+blocks reading from the broker, which is the backpressure we want, and no lock
+guards the batch. A message is acknowledged only after the batch holding it is
+in the store, so a killed worker loses nothing: the broker redelivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
+
+from ingest.backoff import Backoff
+from ingest.batch import Batch
+from ingest.metrics import IngestMetrics
+from territory import topics
+from territory.bus import BrokerAddress, connect, make_client
+from territory.decode import decode
+from territory.settings import IngestSettings
+from territory.store import Store, StoreUnavailable
+
+log = logging.getLogger("ingest")
+
+# paho's loop() returns quickly when idle; this bounds how late an aged batch flushes.
+_LOOP_TIMEOUT_S = 0.01
+_SUBSCRIBE_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Health:
+    """What `/healthz` reports."""
+
+    broker_connected: bool = False
+    store_up: bool = True
+    last_error: str = ""
+    last_flush: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.broker_connected and self.store_up
+
+
+class IngestWorker:
+    """Telemetry from one broker into one store, at least once."""
+
+    def __init__(
+        self,
+        address: BrokerAddress,
+        store: Store,
+        settings: IngestSettings,
+        metrics: IngestMetrics | None = None,
+        *,
+        auto_ack: bool = False,
+    ) -> None:
+        self.address = address
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics or IngestMetrics()
+        self.health = Health()
+        self._batch = Batch(settings.batch_size, settings.batch_age_ms / 1000)
+        # auto_ack exists only so a test can show the harness sees the loss it causes.
+        self._auto_ack = auto_ack
+        self._client = make_client(
+            address, settings.client_id, persistent=True, manual_ack=not auto_ack
+        )
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self._connected_at = 0.0
+        self._store_backoff = Backoff()
+        self._store_retry_at = 0.0
+        self._subscribed = threading.Event()
+
+    @property
+    def subscription(self) -> str:
+        if self.settings.group:
+            return topics.shared(self.settings.group, topics.TELEMETRY_FILTER)
+        return topics.TELEMETRY_FILTER
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set, then write what was received and disconnect."""
+        broker_backoff = Backoff()
+        while not stop.is_set():
+            if not self.health.broker_connected and not self._connect(broker_backoff, stop):
+                continue
+            if len(self._batch) >= self.settings.max_pending:
+                # Held batch is full while the store is down: stop reading, so the
+                # broker keeps the rest queued instead of us holding it in memory.
+                self._client.loop_misc()
+                stop.wait(_LOOP_TIMEOUT_S * 10)
+            else:
+                self._client.loop(timeout=_LOOP_TIMEOUT_S)
+            self._flush_if_due()
+            self._watchdog()
+        self._flush_if_due(force=True)
+        self._client.disconnect()
+
+    def wait_subscribed(self, timeout: float) -> bool:
+        return self._subscribed.wait(timeout)
+
+    def status(self) -> tuple[bool, dict[str, object]]:
+        """(healthy, details) for `/healthz`."""
+        return self.health.ok, {
+            "broker_connected": self.health.broker_connected,
+            "store_up": self.health.store_up,
+            "unacked": len(self._batch),
+            "last_flush": self.health.last_flush,
+            "last_error": self.health.last_error,
+        }
+
+    # -- broker ----------------------------------------------------------------
+
+    def _connect(self, backoff: Backoff, stop: threading.Event) -> bool:
+        try:
+            connect(
+                self._client,
+                self.address,
+                keepalive=15,
+                session_expiry_s=self.settings.session_expiry_s,
+                receive_maximum=self.settings.max_pending,
+            )
+        except OSError as exc:
+            delay = backoff.next_delay()
+            log.warning(
+                "broker %s unreachable (%s); retrying in %.1f s", self.address.url, exc, delay
+            )
+            stop.wait(delay)
+            return False
+        # The CONNACK arrives through loop(); health flips in _on_connect.
+        deadline = time.monotonic() + 10
+        while not self.health.broker_connected and time.monotonic() < deadline:
+            if self._client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS:
+                break
+        if not self.health.broker_connected:
+            delay = backoff.next_delay()
+            log.warning("broker %s did not accept us; retrying in %.1f s", self.address.url, delay)
+            stop.wait(delay)
+            return False
+        backoff.reset()
+        return True
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: object, flags: object, rc: ReasonCode, props: object
+    ) -> None:
+        if rc.is_failure:
+            log.warning("broker refused the connection: %s", rc)
+            return
+        self.health.broker_connected = True
+        self.metrics.broker_up.set(1)
+        # Subscribe on every connect: a broker that lost our session must not leave us
+        # connected and silent.
+        client.subscribe(self.subscription, qos=1)
+        self._connected_at = time.monotonic()
+        log.info("connected to %s, subscribed to %s", self.address.url, self.subscription)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        codes: list[ReasonCode],
+        props: object,
+    ) -> None:
+        if any(code.is_failure for code in codes):
+            log.error("broker refused the subscription to %s: %s", self.subscription, codes)
+            return
+        self._subscribed.set()
+
+    def _watchdog(self) -> None:
+        """paho drops a connection whose keepalive pings go unanswered; this also drops one
+        whose subscription was never confirmed, so a worker cannot sit connected and deaf."""
+        if (
+            self.health.broker_connected
+            and not self._subscribed.is_set()
+            and time.monotonic() - self._connected_at > _SUBSCRIBE_TIMEOUT_S
+        ):
+            log.warning("no SUBACK within %s s; reconnecting", _SUBSCRIBE_TIMEOUT_S)
+            self._client.disconnect()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: object, flags: object, rc: ReasonCode, props: object
+    ) -> None:
+        self.health.broker_connected = False
+        self.metrics.broker_up.set(0)
+        self._subscribed.clear()
+        # Message ids of the lost connection mean nothing on the next one; the broker
+        # redelivers everything unacknowledged, so the unwritten batch is dropped.
+        self._batch.clear()
+        self.metrics.unacked.set(0)
+        log.warning("disconnected from broker: %s", rc)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        self.metrics.received.inc()
+        decoded = decode(message.topic, bytes(message.payload))
+        self._batch.add(decoded.readings, decoded.rejection, message.mid, message.qos)
+        self.metrics.unacked.set(len(self._batch))
+
+    # -- store -----------------------------------------------------------------
+
+    def _flush_if_due(self, force: bool = False) -> None:
+        batch = self._batch
+        if not len(batch) or not (force or batch.due()):
+            return
+        if not force and time.monotonic() < self._store_retry_at:
+            return
+        started = time.perf_counter()
+        try:
+            result = self.store.write(batch.readings) if batch.readings else None
+            if batch.rejections:
+                self.store.write_rejects(batch.rejections)
+        except StoreUnavailable as exc:
+            self._store_down(str(exc))
+            return
+        self.metrics.write_seconds.observe(time.perf_counter() - started)
+        self._store_up()
+        for mid, qos in batch.acks:
+            if qos and not self._auto_ack:
+                self._client.ack(mid, qos)
+        self._count(batch, result.stored if result else 0, result.duplicates if result else 0)
+        batch.clear()
+        self.metrics.unacked.set(0)
+        self.health.last_flush = time.time()
+
+    def _count(self, batch: Batch, stored: int, duplicates: int) -> None:
+        self.metrics.batch_size.observe(len(batch))
+        self.metrics.stored.inc(stored)
+        self.metrics.duplicates.inc(duplicates)
+        for rejection in batch.rejections:
+            self.metrics.rejected.labels(rejection.reason.value).inc()
+            if self.settings.deadletter_publish:
+                self._client.publish(
+                    topics.deadletter(rejection.reason.value), rejection.payload, qos=0
+                )
+
+    def _store_down(self, error: str) -> None:
+        delay = self._store_backoff.next_delay()
+        self._store_retry_at = time.monotonic() + delay
+        if self.health.store_up:
+            log.error(
+                "store unavailable (%s); holding %d messages unacknowledged",
+                error,
+                len(self._batch),
+            )
+        self.health.store_up = False
+        self.health.last_error = error
+        self.metrics.store_up.set(0)
+
+    def _store_up(self) -> None:
+        if not self.health.store_up:
+            log.info("store is back; resuming")
+        self.health.store_up = True
+        self.health.last_error = ""
+        self.metrics.store_up.set(1)
+        self._store_backoff.reset()
+        self._store_retry_at = 0.0

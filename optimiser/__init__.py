@@ -1,0 +1,1 @@
+"""Optimiser: state + forecast → OR-Tools → plans and device commands."""

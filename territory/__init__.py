@@ -1,0 +1,1 @@
+"""Soft Territory: the shared core (payload contract, settings, store, MQTT bus, CLI)."""

@@ -1,0 +1,97 @@
+"""Settings: `config/settings.yaml`, overridden by `TERRITORY_*` environment variables,
+overridden in turn by command-line options."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_ENV = "TERRITORY_CONFIG"
+DEFAULT_CONFIG = Path("config/settings.yaml")
+
+
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(default="territory-ingest", description="Stable MQTT client id.")
+    group: str | None = Field(
+        default=None, description="Shared-subscription group; None subscribes directly."
+    )
+    batch_size: int = Field(default=2000, gt=0, description="Flush a batch at this many messages.")
+    batch_age_ms: int = Field(default=50, gt=0, description="Flush a batch at this age.")
+    max_pending: int = Field(
+        default=20000,
+        gt=0,
+        description="Most unacknowledged messages held while the store is down.",
+    )
+    session_expiry_s: int = Field(
+        default=7 * 24 * 3600, ge=0, description="How long the broker keeps our session."
+    )
+    metrics_port: int | None = Field(default=None, description="Prometheus /metrics port.")
+    deadletter_publish: bool = Field(
+        default=True, description="Republish rejects on territory/deadletter/{reason}."
+    )
+
+
+class OptimiserSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    every_s: float = Field(default=60.0, gt=0, description="Seconds between optimiser ticks.")
+    slot_minutes: int = Field(default=15, gt=0, description="Length of a planning slot.")
+    horizon_slots: int = Field(default=32, gt=0, description="Slots planned ahead.")
+
+
+class DashboardSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
+    port: int = Field(default=8080, description="Port the dashboard listens on.")
+
+
+class Settings(BaseSettings):
+    """Everything a Soft Territory process can be told."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TERRITORY_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    mqtt_url: str = Field(
+        default="mqtt://127.0.0.1:1883", description="Broker URL: mqtt://host:port?protocol=5"
+    )
+    store_url: str = Field(
+        default="sqlite:///var/territory.db", description="sqlite:///PATH or influx://HOST:PORT/DB"
+    )
+    territory_file: Path = Field(
+        default=Path("config/territories/demo.yaml"), description="Scenario the simulator runs."
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest workers.")
+    optimiser: OptimiserSettings = Field(
+        default_factory=OptimiserSettings, description="The optimiser's timer and horizon."
+    )
+    dashboard: DashboardSettings = Field(
+        default_factory=DashboardSettings, description="The operator console."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls, yaml_file))
+
+
+def load_settings() -> Settings:
+    return Settings()

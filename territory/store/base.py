@@ -1,0 +1,68 @@
+"""The one small interface both store backends implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from territory.readings import Reading, Rejection
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached or refused a write; the caller retries later."""
+
+
+class WriteResult(BaseModel):
+    """What one batch write did."""
+
+    stored: int = Field(description="Readings newly stored.")
+    duplicates: int = Field(description="Readings already present under the same key.")
+
+
+class StoreStats(BaseModel):
+    """Totals for `territory query stats`."""
+
+    readings: int = Field(description="Distinct readings stored.")
+    devices: int = Field(description="Distinct devices with at least one reading.")
+    rejected: dict[str, int] = Field(description="Dead letters by reason.")
+
+
+class Plan(BaseModel):
+    """One optimiser run as stored and published."""
+
+    domain: str = Field(description="mobility, energy or slots.")
+    created: float = Field(description="When the plan was made, epoch seconds.")
+    status: str = Field(description="optimal, feasible, fallback or failed.")
+    body: dict[str, Any] = Field(description="The plan itself: decisions and KPIs.")
+
+
+class Store(Protocol):
+    """A time-series store of readings, dead letters and plans.
+
+    Readings are keyed by (device, device timestamp, seq): writing the same key
+    again never adds a second reading.
+    """
+
+    def write(self, readings: Sequence[Reading]) -> WriteResult: ...
+
+    def write_rejects(self, rejects: Sequence[Rejection]) -> None: ...
+
+    def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
+        """The newest reading (by device time) of each device, optionally filtered."""
+        ...
+
+    def history(self, device_id: str, start_ns: int, end_ns: int) -> list[Reading]:
+        """A device's readings with start_ns <= ts < end_ns, oldest first."""
+        ...
+
+    def stats(self) -> StoreStats: ...
+
+    def write_plan(self, plan: Plan) -> None: ...
+
+    def plans(self, domain: str | None = None, limit: int = 20) -> list[Plan]:
+        """The most recent plans, newest first."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,276 @@
+"""InfluxDB backend over the v1-compatible HTTP API (`/write`, `/query`), which InfluxDB
+1.x, 2.x (DBRP mapping, token auth) and 3.x all serve. Flux is not used.
+
+A measurement per kind, device id and zone as tags, attributes as fields, seq as an
+integer field, the device timestamp as the point's time: a redelivered reading is
+the same point and overwrites itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from territory.kinds import KINDS
+from territory.readings import FieldValue, Reading, Rejection
+from territory.store.base import Plan, StoreStats, StoreUnavailable, WriteResult
+from territory.store.lineprotocol import line
+
+_PRECISION_NS = {"ns": 1, "u": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_KIND_REGEX = "/^(" + "|".join(sorted(KINDS)) + ")$/"
+_DEADLETTERS = "deadletter"
+_PLANS = "plan"
+# Keys recently written, so that redeliveries are counted as duplicates (InfluxDB
+# itself collapses them silently by overwriting the point).
+_RECENT_KEYS = 1_000_000
+
+
+class InfluxStore:
+    """Readings, dead letters and plans in one InfluxDB database."""
+
+    def __init__(
+        self,
+        base_url: str,
+        database: str,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        precision: str = "ns",
+        timeout_s: float = 10.0,
+    ) -> None:
+        if precision not in _PRECISION_NS:
+            raise ValueError(f"precision must be one of {sorted(_PRECISION_NS)}, not {precision!r}")
+        self.database = database
+        self.precision = precision
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        auth = (username, password or "") if username else None
+        self._http = httpx.Client(base_url=base_url, headers=headers, auth=auth, timeout=timeout_s)
+        self._recent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+        # An unreachable server at start-up is retried by the writes, not fatal here.
+        with contextlib.suppress(StoreUnavailable):
+            self._create_database()
+
+    @classmethod
+    def from_url(cls, url: str) -> InfluxStore:
+        """`influx://[user:password@]host:port/db[?token=…&precision=ns&tls=1]`."""
+        parts = urlsplit(url)
+        database = parts.path.strip("/")
+        if not parts.hostname or not database:
+            raise ValueError(f"InfluxDB URL must look like influx://host:8086/db, not {url!r}")
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        scheme = "https" if query.get("tls") in ("1", "true") else "http"
+        return cls(
+            f"{scheme}://{parts.hostname}:{parts.port or 8086}",
+            database,
+            token=query.get("token"),
+            username=parts.username,
+            password=parts.password,
+            precision=query.get("precision", "ns"),
+        )
+
+    # -- writes ----------------------------------------------------------------
+
+    def write(self, readings: Sequence[Reading]) -> WriteResult:
+        scale = _PRECISION_NS[self.precision]
+        lines = [
+            line(
+                r.kind,
+                {"device_id": r.device_id, "zone": r.zone},
+                r.fields,
+                r.ts_ns // scale,
+                {"seq": r.seq, "arrival_ns": r.arrival_ns},
+            )
+            for r in readings
+        ]
+        self._write(lines)
+        duplicates = self._remember((r.device_id, r.ts_ns, r.seq) for r in readings)
+        return WriteResult(stored=len(readings) - duplicates, duplicates=duplicates)
+
+    def write_rejects(self, rejects: Sequence[Rejection]) -> None:
+        lines = []
+        previous = 0
+        for reject in rejects:
+            # Two rejects of one reason in the same nanosecond would be one point.
+            stamp = max(reject.arrival_ns, previous + 1)
+            previous = stamp
+            payload, encoding = reject.payload_text()
+            fields = {
+                "topic": reject.topic,
+                "payload": payload,
+                "encoding": encoding,
+                "detail": reject.detail,
+            }
+            lines.append(
+                line(
+                    _DEADLETTERS,
+                    {"reason": reject.reason.value},
+                    fields,
+                    stamp // _PRECISION_NS[self.precision],
+                )
+            )
+        self._write(lines)
+
+    def write_plan(self, plan: Plan) -> None:
+        fields: dict[str, FieldValue] = {
+            "status": plan.status,
+            "body": json.dumps(plan.body),
+            "created": plan.created,
+        }
+        stamp = int(plan.created * 1e9) // _PRECISION_NS[self.precision]
+        self._write([line(_PLANS, {"domain": plan.domain}, fields, stamp)])
+
+    def _write(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        body = gzip.compress("\n".join(lines).encode(), compresslevel=1)
+        response = self._request(
+            "POST",
+            "/write",
+            params={"db": self.database, "precision": self.precision},
+            content=body,
+            headers={"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"},
+        )
+        if response.status_code != 204:
+            raise StoreUnavailable(
+                f"InfluxDB refused the write ({response.status_code}): {response.text[:300]}"
+            )
+
+    def _remember(self, keys: Iterable[tuple[str, int, int]]) -> int:
+        duplicates = 0
+        for key in keys:
+            if key in self._recent:
+                duplicates += 1
+                self._recent.move_to_end(key)
+            else:
+                self._recent[key] = None
+        while len(self._recent) > _RECENT_KEYS:
+            self._recent.popitem(last=False)
+        return duplicates
+
+    # -- reads -----------------------------------------------------------------
+
+    def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
+        source = f'"{kind}"' if kind else _KIND_REGEX
+        where = f" WHERE zone = {_quote(zone)}" if zone else ""
+        series = self._query(f"SELECT * FROM {source}{where} GROUP BY * ORDER BY time DESC LIMIT 1")
+        readings = list(_readings(series))
+        return sorted(readings, key=lambda r: (r.zone, r.kind, r.device_id))
+
+    def history(self, device_id: str, start_ns: int, end_ns: int) -> list[Reading]:
+        series = self._query(
+            f"SELECT * FROM {_KIND_REGEX} WHERE device_id = {_quote(device_id)}"
+            f" AND time >= {start_ns} AND time < {end_ns} GROUP BY *"
+        )
+        return sorted(_readings(series), key=lambda r: (r.ts_ns, r.seq))
+
+    def stats(self) -> StoreStats:
+        counted = self._query(f"SELECT count(seq) FROM {_KIND_REGEX} GROUP BY device_id")
+        readings = sum(int(s["values"][0][1]) for s in counted)
+        devices = len({s["tags"]["device_id"] for s in counted})
+        rejected = {
+            s["tags"]["reason"]: int(s["values"][0][1])
+            for s in self._query(f'SELECT count(detail) FROM "{_DEADLETTERS}" GROUP BY reason')
+        }
+        return StoreStats(readings=readings, devices=devices, rejected=rejected)
+
+    def plans(self, domain: str | None = None, limit: int = 20) -> list[Plan]:
+        where = f" WHERE domain = {_quote(domain)}" if domain else ""
+        series = self._query(
+            f'SELECT * FROM "{_PLANS}"{where} ORDER BY time DESC LIMIT {int(limit)}'
+        )
+        found = []
+        for s in series:
+            columns = s["columns"]
+            for row in s["values"]:
+                record = dict(zip(columns, row, strict=True))
+                found.append(
+                    Plan(
+                        domain=record["domain"],
+                        created=record["created"],
+                        status=record["status"],
+                        body=json.loads(record["body"]),
+                    )
+                )
+        return found
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- HTTP --------------------------------------------------------------------
+
+    def _create_database(self) -> None:
+        # InfluxDB 2.x/3.x refuse this (databases come from DBRP mappings or buckets);
+        # their refusal is not an error for us.
+        self._request("POST", "/query", data={"q": f'CREATE DATABASE "{self.database}"'})
+
+    def _query(self, influxql: str) -> list[dict[str, Any]]:
+        response = self._request(
+            "GET", "/query", params={"db": self.database, "q": influxql, "epoch": "ns"}
+        )
+        if response.status_code != 200:
+            raise StoreUnavailable(
+                f"InfluxDB query failed ({response.status_code}): {response.text[:300]}"
+            )
+        result = response.json()["results"][0]
+        if "error" in result:
+            raise StoreUnavailable(f"InfluxDB query failed: {result['error']}")
+        series: list[dict[str, Any]] = result.get("series", [])
+        return series
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        started = time.monotonic()
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            waited = time.monotonic() - started
+            raise StoreUnavailable(
+                f"InfluxDB at {self._http.base_url} unreachable after {waited:.1f} s: {exc}"
+            ) from exc
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _readings(series: Iterable[dict[str, Any]]) -> Iterable[Reading]:
+    for s in series:
+        columns = s["columns"]
+        tags = s.get("tags", {})
+        for row in s["values"]:
+            record = dict(zip(columns, row, strict=True))
+            record.update({k: v for k, v in tags.items() if v})
+            ts_ns = int(record.pop("time"))
+            seq = int(record.pop("seq"))
+            arrival_ns = int(record.pop("arrival_ns", 0) or 0)
+            device_id = record.pop("device_id")
+            zone = record.pop("zone")
+            yield Reading(
+                kind=s["name"],
+                zone=zone,
+                device_id=device_id,
+                ts_ns=ts_ns,
+                seq=seq,
+                fields=_typed_fields(s["name"], record),
+                arrival_ns=arrival_ns,
+            )
+
+
+def _typed_fields(kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Fields as the kind's model types them (InfluxDB hands every number back as a float)."""
+    model_fields = KINDS[kind].model_fields
+    typed = {}
+    for name, value in record.items():
+        if value is None:
+            continue
+        annotation = model_fields[name].annotation if name in model_fields else None
+        typed[name] = int(value) if annotation is int and isinstance(value, float) else value
+    return typed

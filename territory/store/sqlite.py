@@ -1,0 +1,177 @@
+"""SQLite backend: the embedded default, WAL so other processes read while ingest writes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from territory.readings import Reading, Rejection
+from territory.store.base import Plan, StoreStats, StoreUnavailable, WriteResult
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS readings (
+    device_id TEXT NOT NULL, ts_ns INTEGER NOT NULL, seq INTEGER NOT NULL,
+    kind TEXT NOT NULL, zone TEXT NOT NULL, arrival_ns INTEGER NOT NULL, fields TEXT NOT NULL,
+    PRIMARY KEY (device_id, ts_ns, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS latest (
+    device_id TEXT PRIMARY KEY, ts_ns INTEGER NOT NULL, seq INTEGER NOT NULL,
+    kind TEXT NOT NULL, zone TEXT NOT NULL, arrival_ns INTEGER NOT NULL, fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS latest_by_kind ON latest (kind, zone);
+CREATE TABLE IF NOT EXISTS deadletters (
+    id INTEGER PRIMARY KEY, arrival_ns INTEGER NOT NULL, reason TEXT NOT NULL,
+    topic TEXT NOT NULL, payload TEXT NOT NULL, encoding TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deadletters_by_reason ON deadletters (reason);
+CREATE TABLE IF NOT EXISTS plans (
+    id INTEGER PRIMARY KEY, domain TEXT NOT NULL, created REAL NOT NULL,
+    status TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS plans_by_domain ON plans (domain, created);
+"""
+
+_INSERT_READING = (
+    "INSERT INTO readings (device_id, ts_ns, seq, kind, zone, arrival_ns, fields)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+# "latest" is by device time, so a late, older reading never replaces a newer one.
+_UPSERT_LATEST = (
+    "INSERT INTO latest (device_id, ts_ns, seq, kind, zone, arrival_ns, fields)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET"
+    " ts_ns = excluded.ts_ns, seq = excluded.seq, kind = excluded.kind, zone = excluded.zone,"
+    " arrival_ns = excluded.arrival_ns, fields = excluded.fields"
+    " WHERE (excluded.ts_ns, excluded.seq) > (latest.ts_ns, latest.seq)"
+)
+_COLUMNS = "device_id, ts_ns, seq, kind, zone, arrival_ns, fields"
+
+
+class SqliteStore:
+    """Readings, dead letters and plans in one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a process crash; only a power cut could drop
+            # the last transactions, which the broker still holds un-acknowledged.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open {self.path}: {exc}") from exc
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStore:
+        """`sqlite:///relative.db` or `sqlite:////absolute.db`, as SQLAlchemy spells them."""
+        path = urlsplit(url).path
+        if not path or path == "/":
+            raise ValueError(f"no file in store URL {url!r}")
+        return cls(path[1:])
+
+    def write(self, readings: Sequence[Reading]) -> WriteResult:
+        rows = [
+            (r.device_id, r.ts_ns, r.seq, r.kind, r.zone, r.arrival_ns, json.dumps(r.fields))
+            for r in readings
+        ]
+        with self._transaction() as db:
+            before = db.total_changes
+            db.executemany(_INSERT_READING, rows)
+            stored = db.total_changes - before
+            db.executemany(_UPSERT_LATEST, rows)
+        return WriteResult(stored=stored, duplicates=len(rows) - stored)
+
+    def write_rejects(self, rejects: Sequence[Rejection]) -> None:
+        rows = [
+            (r.arrival_ns, r.reason.value, r.topic, *r.payload_text(), r.detail) for r in rejects
+        ]
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO deadletters (arrival_ns, reason, topic, payload, encoding, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
+        query = f"SELECT {_COLUMNS} FROM latest WHERE (?1 IS NULL OR kind = ?1)"
+        query += " AND (?2 IS NULL OR zone = ?2) ORDER BY zone, kind, device_id"
+        return list(_readings(self._read(query, (kind, zone))))
+
+    def history(self, device_id: str, start_ns: int, end_ns: int) -> list[Reading]:
+        query = f"SELECT {_COLUMNS} FROM readings WHERE device_id = ? AND ts_ns >= ? AND ts_ns < ?"
+        return list(
+            _readings(self._read(query + " ORDER BY ts_ns, seq", (device_id, start_ns, end_ns)))
+        )
+
+    def stats(self) -> StoreStats:
+        (readings,) = self._read("SELECT count(*) FROM readings", ())[0]
+        (devices,) = self._read("SELECT count(*) FROM latest", ())[0]
+        rejected = self._read("SELECT reason, count(*) FROM deadletters GROUP BY reason", ())
+        return StoreStats(readings=readings, devices=devices, rejected=dict(rejected))
+
+    def deadletters(self, limit: int = 100) -> list[dict[str, object]]:
+        """The most recent dead letters, newest first."""
+        rows = self._read(
+            "SELECT arrival_ns, reason, topic, payload, encoding, detail FROM deadletters"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        keys = ("arrival_ns", "reason", "topic", "payload", "encoding", "detail")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def write_plan(self, plan: Plan) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO plans (domain, created, status, body) VALUES (?, ?, ?, ?)",
+                (plan.domain, plan.created, plan.status, json.dumps(plan.body)),
+            )
+
+    def plans(self, domain: str | None = None, limit: int = 20) -> list[Plan]:
+        rows = self._read(
+            "SELECT domain, created, status, body FROM plans WHERE (?1 IS NULL OR domain = ?1)"
+            " ORDER BY created DESC, id DESC LIMIT ?2",
+            (domain, limit),
+        )
+        return [Plan(domain=d, created=c, status=s, body=json.loads(b)) for d, c, s, b in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the lock; any SQLite error becomes StoreUnavailable."""
+        with self._lock:
+            try:
+                with self._db:
+                    yield self._db
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
+
+    def _read(self, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self._db.execute(query, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"read from {self.path} failed: {exc}") from exc
+
+
+def _readings(rows: Iterable[tuple[Any, ...]]) -> Iterable[Reading]:
+    for device_id, ts_ns, seq, kind, zone, arrival_ns, fields in rows:
+        yield Reading(
+            kind=str(kind),
+            zone=str(zone),
+            device_id=str(device_id),
+            ts_ns=int(ts_ns),
+            seq=int(seq),
+            fields=json.loads(str(fields)),
+            arrival_ns=int(arrival_ns),
+        )

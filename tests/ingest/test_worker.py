@@ -1,0 +1,59 @@
+"""The ingest worker against a real mosquitto and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from territory.store.sqlite import SqliteStore
+from tests.ingest.conftest import publisher, wait_until, worker_thread
+from tests.services import Mosquitto
+
+
+def meter(seq: int, power: float = 1.5, ts: float | None = None) -> bytes:
+    reading = {"ts": ts or time.time(), "seq": seq, "activePower": power, "activeEnergyImport": 3.0}
+    return json.dumps(reading).encode()
+
+
+def test_valid_readings_are_stored_and_bad_ones_dead_lettered(
+    mosquitto: Mosquitto, sqlite_store: SqliteStore
+) -> None:
+    with (
+        worker_thread(mosquitto.url, sqlite_store, batch_size=10) as worker,
+        publisher(mosquitto.url) as pub,
+    ):
+        for seq in range(25):
+            pub.publish("territory/north/meter/m-1/telemetry", meter(seq), qos=1).wait_for_publish(
+                5
+            )
+        pub.publish("territory/north/meter/m-1/telemetry", b"{not json", qos=1).wait_for_publish(5)
+        pub.publish("territory/north/toaster/t-1/telemetry", meter(0), qos=1).wait_for_publish(5)
+        assert wait_until(lambda: sqlite_store.stats().readings == 25)
+        assert wait_until(lambda: sum(sqlite_store.stats().rejected.values()) == 2)
+        assert worker.metrics.rejected_by_reason() == {"invalid_json": 1, "unknown_kind": 1}
+
+    stats = sqlite_store.stats()
+    assert stats.devices == 1
+    assert stats.rejected == {"invalid_json": 1, "unknown_kind": 1}
+    letters = sqlite_store.deadletters()
+    assert {letter["topic"] for letter in letters} == {
+        "territory/north/meter/m-1/telemetry",
+        "territory/north/toaster/t-1/telemetry",
+    }
+
+
+def test_redelivered_readings_collapse_and_latest_follows_device_time(
+    mosquitto: Mosquitto, sqlite_store: SqliteStore
+) -> None:
+    now = time.time()
+    with worker_thread(mosquitto.url, sqlite_store) as worker, publisher(mosquitto.url) as pub:
+        newest = meter(2, power=9.0, ts=now)
+        for payload in (newest, meter(1, power=1.0, ts=now - 60), newest):
+            pub.publish("territory/north/meter/m-1/telemetry", payload, qos=1).wait_for_publish(5)
+        assert wait_until(lambda: worker.metrics.received._value.get() == 3)
+        assert wait_until(lambda: worker.metrics.duplicates._value.get() == 1)
+
+    assert sqlite_store.stats().readings == 2
+    (latest,) = sqlite_store.latest(kind="meter")
+    assert latest.seq == 2
+    assert latest.fields["activePower"] == 9.0

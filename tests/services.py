@@ -1,0 +1,159 @@
+"""Real services for the tests: mosquitto and influxd as subprocesses on free ports."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def find_binary(name: str) -> str:
+    found = shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
+    )
+    if found is None:
+        raise RuntimeError(f"{name} is not installed: run `make test`, which installs it")
+    return found
+
+
+@dataclass
+class Mosquitto:
+    """A mosquitto subprocess using config/mosquitto.conf with its own port and folder."""
+
+    folder: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.port = self.port or free_port()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        config = (REPO / "config/mosquitto.conf").read_text()
+        config = re.sub(r"^listener .*$", f"listener {self.port} 127.0.0.1", config, flags=re.M)
+        config = re.sub(
+            r"^persistence_location .*$",
+            f"persistence_location {self.folder}/",
+            config,
+            flags=re.M,
+        )
+        conf = self.folder / "mosquitto.conf"
+        conf.write_text(config)
+        log = (self.folder / "mosquitto.log").open("ab")
+        self.process = subprocess.Popen(
+            [find_binary("mosquitto"), "-c", str(conf)], stdout=log, stderr=log
+        )
+        wait_for_port(self.port)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@dataclass
+class Influxd:
+    """An influxd (1.x) subprocess with a private configuration in its own folder."""
+
+    folder: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def store_url(self, database: str) -> str:
+        return f"influx://127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        self.port = self.port or free_port()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        conf = self.folder / "influxdb.conf"
+        conf.write_text(_influx_config(self.folder, self.port, free_port()))
+        log = (self.folder / "influxd.log").open("ab")
+        self.process = subprocess.Popen(
+            [find_binary("influxd"), "run", "-config", str(conf)], stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 204:
+                    return
+            time.sleep(0.1)
+        raise TimeoutError("influxd did not answer /ping in 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def _influx_config(folder: Path, http_port: int, rpc_port: int) -> str:
+    return f"""
+reporting-disabled = true
+bind-address = "127.0.0.1:{rpc_port}"
+[meta]
+  dir = "{folder}/meta"
+[data]
+  dir = "{folder}/data"
+  wal-dir = "{folder}/wal"
+  query-log-enabled = false
+  wal-fsync-delay = "0s"
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:{http_port}"
+  log-enabled = false
+  max-body-size = 0
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+"""
+
+
+@contextlib.contextmanager
+def running(service: Mosquitto | Influxd) -> Iterator[Mosquitto | Influxd]:
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()

@@ -1,0 +1,127 @@
+"""One suite, both backends: a real SQLite file and a real influxd."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from territory.readings import Reading, RejectReason, Rejection
+from territory.store import Plan, Store, StoreUnavailable, open_store
+from territory.store.influx import InfluxStore
+from tests.services import Influxd
+
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "influx"])
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('store')}/t.db"
+    else:
+        influxd: Influxd = request.getfixturevalue("influxd")
+        url = influxd.store_url(f"test{next(_databases)}")
+    opened = open_store(url)
+    yield opened
+    opened.close()
+
+
+NOW_NS = time.time_ns() // 1000 * 1000
+
+
+def reading(
+    device: str,
+    seconds_ago: float,
+    seq: int,
+    power: float,
+    kind: str = "meter",
+    zone: str = "north",
+) -> Reading:
+    fields: dict[str, float | int | str | bool]
+    if kind == "meter":
+        fields = {"activePower": power, "activeEnergyImport": 10.0, "feeder": 'f "1", north'}
+    else:
+        fields = {"availableBikeNumber": int(power), "freeSlotNumber": 2, "totalSlotNumber": 20}
+    return Reading(kind, zone, device, NOW_NS - int(seconds_ago * 1e9), seq, fields, NOW_NS)
+
+
+def test_write_counts_new_and_duplicate_readings(store: Store) -> None:
+    first = [reading("m 1", 30, 1, 1.0), reading("m 1", 20, 2, 2.0), reading("m,2", 10, 1, 3.0)]
+    assert store.write(first).model_dump() == {"stored": 3, "duplicates": 0}
+    again = [reading("m 1", 20, 2, 2.0), reading("m 1", 5, 3, 4.0)]
+    assert store.write(again).model_dump() == {"stored": 1, "duplicates": 1}
+    stats = store.stats()
+    assert (stats.readings, stats.devices) == (4, 2)
+
+
+def test_latest_is_by_device_time_not_arrival(store: Store) -> None:
+    store.write([reading("m-1", 5, 10, 9.0)])
+    store.write([reading("m-1", 60, 9, 1.0)])  # arrives later, happened earlier
+    store.write([reading("b-1", 5, 1, 7, kind="bike_station", zone="south")])
+    (meter,) = store.latest(kind="meter")
+    assert (meter.seq, meter.fields["activePower"], meter.fields["feeder"]) == (
+        10,
+        9.0,
+        'f "1", north',
+    )
+    assert meter.ts_ns == NOW_NS - 5 * 10**9
+    (station,) = store.latest(zone="south")
+    assert station.fields["availableBikeNumber"] == 7
+    assert isinstance(station.fields["availableBikeNumber"], int)
+    assert {r.device_id for r in store.latest()} == {"m-1", "b-1"}
+
+
+def test_history_is_ordered_and_bounded(store: Store) -> None:
+    store.write([reading("m-1", s, 100 - s, float(s)) for s in (50, 10, 30, 70)])
+    found = store.history("m-1", NOW_NS - 60 * 10**9, NOW_NS - 10 * 10**9)
+    assert [r.fields["activePower"] for r in found] == [50.0, 30.0]
+
+
+def test_rejects_are_kept_whole_and_counted(store: Store) -> None:
+    store.write_rejects(
+        [
+            Rejection(
+                RejectReason.INVALID_JSON, "territory/a/meter/m/telemetry", b"{oops", NOW_NS, "bad"
+            ),
+            Rejection(
+                RejectReason.INVALID_JSON,
+                "territory/a/meter/m/telemetry",
+                b"\xff\x00",
+                NOW_NS,
+                "bad",
+            ),
+            Rejection(
+                RejectReason.NON_FINITE, "territory/a/meter/m/telemetry", b'{"a": NaN}', NOW_NS, "x"
+            ),
+        ]
+    )
+    assert store.stats().rejected == {"invalid_json": 2, "non_finite": 1}
+
+
+def test_plans_round_trip_newest_first(store: Store) -> None:
+    for created in (100.0, 300.0, 200.0):
+        store.write_plan(
+            Plan(
+                domain="energy",
+                created=created,
+                status="optimal",
+                body={"kpis": {"peak_kw": created}},
+            )
+        )
+    store.write_plan(Plan(domain="slots", created=400.0, status="fallback", body={}))
+    plans = store.plans(domain="energy", limit=2)
+    assert [p.created for p in plans] == [300.0, 200.0]
+    assert plans[0].body == {"kpis": {"peak_kw": 300.0}}
+    assert store.plans()[0].domain == "slots"
+
+
+def test_unreachable_influx_raises_store_unavailable() -> None:
+    store = InfluxStore("http://127.0.0.1:9", "nowhere", timeout_s=0.5)
+    with pytest.raises(StoreUnavailable, match="unreachable"):
+        store.write([reading("m-1", 1, 1, 1.0)])
+    with pytest.raises(StoreUnavailable, match="unreachable"):
+        store.stats()
