@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from territory.readings import Reading, RejectReason, Rejection
+from territory.readings import Reading, Rejection, RejectReason
 from territory.store import Plan, Store, StoreUnavailable, open_store
 from territory.store.influx import InfluxStore
 from tests.services import Influxd
