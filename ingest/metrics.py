@@ -31,6 +31,33 @@ class IngestMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=r,
         )
+        self.lag_seconds = Histogram(
+            "ingest_lag_seconds",
+            "From a reading's device time to its durable write.",
+            buckets=(
+                0.005,
+                0.01,
+                0.025,
+                0.05,
+                0.075,
+                0.1,
+                0.15,
+                0.2,
+                0.25,
+                0.3,
+                0.4,
+                0.5,
+                0.75,
+                1,
+                2,
+                5,
+                10,
+                30,
+                60,
+                300,
+            ),
+            registry=r,
+        )
         self.unacked = Gauge(
             "ingest_unacked", "Messages received, not yet acknowledged.", registry=r
         )

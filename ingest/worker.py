@@ -107,8 +107,10 @@ class IngestWorker:
 
     def status(self) -> tuple[bool, dict[str, object]]:
         """(healthy, details) for `/healthz`."""
-        return self.health.ok, {
+        subscribed = self._subscribed.is_set()
+        return self.health.ok and subscribed, {
             "broker_connected": self.health.broker_connected,
+            "subscribed": subscribed,
             "store_up": self.health.store_up,
             "unacked": len(self._batch),
             "last_flush": self.health.last_flush,
@@ -230,6 +232,9 @@ class IngestWorker:
 
     def _count(self, batch: Batch, stored: int, duplicates: int) -> None:
         self.metrics.batch_size.observe(len(batch))
+        written_ns = time.time_ns()
+        for reading in batch.readings:
+            self.metrics.lag_seconds.observe((written_ns - reading.ts_ns) / 1e9)
         self.metrics.stored.inc(stored)
         self.metrics.duplicates.inc(duplicates)
         for rejection in batch.rejections:

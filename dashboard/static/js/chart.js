@@ -1,0 +1,66 @@
+// Time charts on the vendored uPlot (global `uPlot`), sized to their container.
+
+const COLOURS = ["#2f6fd0", "#d23a3a", "#2e9d5b", "#e0a100", "#8a4fd0", "#1aa3a3", "#c45a00", "#677085"];
+
+export function colour(index) {
+  return COLOURS[index % COLOURS.length];
+}
+
+// series: [{label, color?, dash?: [n, n], points?: false, bars?: false}]
+// data: [xs (epoch s), ys1, ys2, ...]
+export function timeChart(container, series, data, { height = 220, yLabel = "" } = {}) {
+  const width = Math.max(300, container.clientWidth || 600);
+  const options = {
+    width,
+    height,
+    cursor: { drag: { x: true, y: false } },
+    scales: { x: { time: true } },
+    axes: [{}, { label: yLabel, size: 60 }],
+    series: [
+      {},
+      ...series.map((s, i) => ({
+        label: s.label,
+        stroke: s.color || colour(i),
+        width: 2,
+        dash: s.dash,
+        spanGaps: true,
+        points: { show: s.points ?? false },
+        ...(s.bars ? { paths: uPlot.paths.bars({ size: [0.6, 40] }), fill: `${s.color || colour(i)}55` } : {}),
+      })),
+    ],
+  };
+  const plot = new uPlot(options, data, container);
+  const resize = () => plot.setSize({ width: Math.max(300, container.clientWidth || 600), height });
+  window.addEventListener("resize", resize);
+  return {
+    plot,
+    setData(next) {
+      plot.setData(next);
+    },
+    destroy() {
+      window.removeEventListener("resize", resize);
+      plot.destroy();
+    },
+  };
+}
+
+// Merge series given as [{xs, ys}] onto one sorted x axis (uPlot wants aligned data).
+export function align(seriesList) {
+  const xs = [...new Set(seriesList.flatMap((s) => s.xs))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const columns = seriesList.map((s) => {
+    const ys = new Array(xs.length).fill(null);
+    s.xs.forEach((x, i) => {
+      ys[index.get(x)] = s.ys[i];
+    });
+    return ys;
+  });
+  return [xs, ...columns];
+}
+
+// Planned series start at `start` (epoch s or RFC 3339) with one value per slot.
+export function slotTimes(start, slotMinutes, count) {
+  const t0 = typeof start === "number" ? start : Date.parse(start) / 1000;
+  if (!Number.isFinite(t0)) return null;
+  return Array.from({ length: count }, (_, i) => t0 + i * slotMinutes * 60);
+}

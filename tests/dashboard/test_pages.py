@@ -1,0 +1,146 @@
+"""Every page of the console in a real headless Chromium, signed in with a token.
+
+The console runs over a seeded store with a scenario file; live changes are written into
+the store while the page is open. A screenshot of each page goes to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.dashboard.browser import screenshot_path
+from tests.dashboard.conftest import (
+    OPERATOR_TOKEN,
+    VIEWER_TOKEN,
+    ConsoleServer,
+    secured_config,
+    serve,
+    station,
+)
+from tests.dashboard.rich import seed_rich, write_scenario
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def territory_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    folder = tmp_path_factory.mktemp("pages")
+    seed_rich(folder / "territory.db")
+    running = serve(
+        folder / "territory.db", secured_config(), territory_file=write_scenario(folder)
+    )
+    yield running
+    running.stop()
+    running.store.close()
+
+
+def signed_in(browser: Browser, console: ConsoleServer, token: str, route: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{console.url}/#/{route}")
+    expect(page.locator("#login")).to_be_visible(timeout=WAIT_MS)
+    page.fill("#token", token)
+    page.click("#login button")
+    expect(page.locator("#live")).to_have_text("live", timeout=WAIT_MS)
+    return page
+
+
+PAGES = {
+    "overview": ('#zones tr[data-zone="centre"]', "9 / 40"),
+    "mobility": ('#routes tr[data-van="van-1"]', "north-bik-001"),
+    "energy": ('section[data-feeder="fd-centre"]', "of 400 kW"),
+    "slots": ("#shifted", "office-park"),
+    "plans": ('#plans tr[data-domain="slots"]', "fallback"),
+    "alerts": ("#open-alerts", "centre-bik-001 has 0 bikes"),
+    "device/fd-centre": ("#device-latest", "400 kW"),
+}
+
+
+def test_every_page_opens_with_its_content(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = signed_in(browser, territory_console, VIEWER_TOKEN, "overview")
+    try:
+        expect(page.locator("svg.map circle")).to_have_count(3, timeout=WAIT_MS)
+        for route, (selector, text) in PAGES.items():
+            page.goto(f"{territory_console.url}/#/{route}")
+            expect(page.locator(selector).first).to_contain_text(text, timeout=WAIT_MS)
+            page.wait_for_timeout(300)  # let the charts draw before the screenshot
+            page.screenshot(path=screenshot_path(f"page-{route.replace('/', '-')}"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_a_live_value_changes_on_the_mobility_page(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = signed_in(browser, territory_console, VIEWER_TOKEN, "mobility")
+    try:
+        cell = page.locator('#stations tr[data-device="east-bik-001"] td.bikes')
+        expect(cell).to_have_text("11", timeout=WAIT_MS)
+        territory_console.store.write([station("east-bik-001", "east", 101, bikes=2)])
+        expect(cell).to_have_text("2", timeout=WAIT_MS)
+    finally:
+        page.close()
+
+
+def test_an_alert_links_to_its_device(territory_console: ConsoleServer, browser: Browser) -> None:
+    page = signed_in(browser, territory_console, VIEWER_TOKEN, "alerts")
+    try:
+        row = page.locator('#open-alerts tr[data-alert="full:north-bik-001"]')
+        row.get_by_role("link", name="north-bik-001").click()
+        expect(page).to_have_url(f"{territory_console.url}/#/device/north-bik-001")
+        expect(page.locator("#device-latest .value")).to_have_text("20 / 20 bikes", timeout=WAIT_MS)
+        expect(page.locator("#history-note")).to_contain_text("readings", timeout=WAIT_MS)
+    finally:
+        page.close()
+
+
+def test_an_operator_runs_the_optimiser_and_sees_the_new_plan(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = signed_in(browser, territory_console, OPERATOR_TOKEN, "plans")
+    try:
+        newest = page.locator("#plans tbody tr").first
+        expect(newest).to_have_attribute("data-domain", "slots", timeout=WAIT_MS)
+        page.click('button[data-run="energy"]')
+        expect(newest).to_have_attribute("data-domain", "energy", timeout=WAIT_MS)
+        expect(newest).to_contain_text("triggered", timeout=WAIT_MS)
+        expect(page.locator("#run-status")).to_have_attribute(
+            "data-state", "succeeded", timeout=WAIT_MS
+        )
+        page.screenshot(path=screenshot_path("page-plans-after-run"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_a_viewer_cannot_run_the_optimiser(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = signed_in(browser, territory_console, VIEWER_TOKEN, "plans")
+    try:
+        expect(page.locator('button[data-run="energy"]')).to_be_disabled()
+        status = page.evaluate(
+            """async (token) => (await fetch('/api/optimise/energy',
+                 {method: 'POST', headers: {Authorization: 'Bearer ' + token}})).status""",
+            VIEWER_TOKEN,
+        )
+        assert status == 403
+    finally:
+        page.close()
+
+
+def test_a_wrong_token_is_refused_on_the_page(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(f"{territory_console.url}/#/overview")
+        page.fill("#token", "a-wrong-token-of-some-length")
+        page.click("#login button")
+        expect(page.locator("#login-error")).to_contain_text("refused", timeout=WAIT_MS)
+        expect(page.locator("#live")).to_have_text("offline")
+    finally:
+        page.close()
