@@ -32,7 +32,7 @@ def ingest(
     from ingest.http import serve_status
     from ingest.worker import IngestWorker
     from territory.bus import BrokerAddress
-    from territory.store import open_store
+    from territory.commands import open_store_or_exit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings()
@@ -46,12 +46,12 @@ def ingest(
     ingest_settings = settings.ingest.model_copy(
         update={key: value for key, value in overrides.items() if value is not None}
     )
-    worker = IngestWorker(
-        BrokerAddress.from_url(mqtt or settings.mqtt_url),
-        open_store(store or settings.store_url),
-        ingest_settings,
-        auto_ack=auto_ack,
-    )
+    try:
+        address = BrokerAddress.from_url(mqtt or settings.mqtt_url)
+    except ValueError as exc:
+        typer.echo(f"territory ingest: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    worker = IngestWorker(address, open_store_or_exit(store), ingest_settings, auto_ack=auto_ack)
     if ingest_settings.metrics_port is not None:
         serve_status(
             "127.0.0.1", ingest_settings.metrics_port, worker.metrics.registry, worker.status

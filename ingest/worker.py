@@ -74,6 +74,8 @@ class IngestWorker:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._connected_at = 0.0
+        self._received = 0
+        self._received_counted = 0
         self._store_backoff = Backoff()
         self._store_retry_at = 0.0
         self._subscribed = threading.Event()
@@ -97,10 +99,19 @@ class IngestWorker:
                 stop.wait(_LOOP_TIMEOUT_S * 10)
             else:
                 self._client.loop(timeout=_LOOP_TIMEOUT_S)
+                self._drain()
             self._flush_if_due()
             self._watchdog()
         self._flush_if_due(force=True)
         self._client.disconnect()
+
+    def _drain(self) -> None:
+        """Read every packet already waiting, up to a full batch. paho's loop() reads one
+        packet per select() call; under load that select() per message is the cost."""
+        while len(self._batch) < self._batch.max_size:
+            before = self._received
+            if self._client.loop_read() != mqtt.MQTT_ERR_SUCCESS or self._received == before:
+                return
 
     def wait_subscribed(self, timeout: float) -> bool:
         return self._subscribed.wait(timeout)
@@ -199,15 +210,18 @@ class IngestWorker:
         log.warning("disconnected from broker: %s", rc)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self.metrics.received.inc()
+        # Metrics are updated per batch, not per message: this is the hot path.
+        self._received += 1
         decoded = decode(message.topic, bytes(message.payload))
         self._batch.add(decoded.readings, decoded.rejection, message.mid, message.qos)
-        self.metrics.unacked.set(len(self._batch))
 
     # -- store -----------------------------------------------------------------
 
     def _flush_if_due(self, force: bool = False) -> None:
+        self.metrics.received.inc(self._received - self._received_counted)
+        self._received_counted = self._received
         batch = self._batch
+        self.metrics.unacked.set(len(batch))
         if not len(batch) or not (force or batch.due()):
             return
         if not force and time.monotonic() < self._store_retry_at:

@@ -10,7 +10,7 @@ import signal
 import typer
 
 from territory.settings import load_settings
-from territory.store import open_store
+from territory.store import Store, StoreUnavailable, open_store
 
 query_app = typer.Typer(help="Read the store.", no_args_is_help=True)
 
@@ -56,10 +56,19 @@ def broker(
         asyncio.run(main())
 
 
+def open_store_or_exit(url: str | None) -> Store:
+    """Open the store named on the command line, or say plainly why not and exit 2."""
+    try:
+        return open_store(url or load_settings().store_url)
+    except (ValueError, StoreUnavailable) as exc:
+        typer.echo(f"territory: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 @query_app.command("stats")
 def query_stats(store: str | None = StoreOption) -> None:
     """Totals: readings, devices, dead letters by reason (JSON)."""
-    opened = open_store(store or load_settings().store_url)
+    opened = open_store_or_exit(store)
     try:
         typer.echo(opened.stats().model_dump_json())
     finally:
@@ -73,7 +82,7 @@ def query_latest(
     store: str | None = StoreOption,
 ) -> None:
     """The newest reading of each device, by device time (JSON)."""
-    opened = open_store(store or load_settings().store_url)
+    opened = open_store_or_exit(store)
     try:
         rows = [
             {

@@ -27,6 +27,11 @@ class StoreStats(BaseModel):
     readings: int = Field(description="Distinct readings stored.")
     devices: int = Field(description="Distinct devices with at least one reading.")
     rejected: dict[str, int] = Field(description="Dead letters by reason.")
+    duplicates: int | None = Field(
+        default=None,
+        description="Redelivered readings collapsed onto one already stored; None where the "
+        "backend cannot tell (InfluxDB overwrites silently).",
+    )
 
 
 class Plan(BaseModel):

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS plans (
     status TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS plans_by_domain ON plans (domain, created);
+CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO totals VALUES ('duplicates', 0);
 """
 
 _INSERT_READING = (
@@ -87,6 +89,11 @@ class SqliteStore:
             db.executemany(_INSERT_READING, rows)
             stored = db.total_changes - before
             db.executemany(_UPSERT_LATEST, rows)
+            if stored < len(rows):
+                db.execute(
+                    "UPDATE totals SET value = value + ? WHERE name = 'duplicates'",
+                    (len(rows) - stored,),
+                )
         return WriteResult(stored=stored, duplicates=len(rows) - stored)
 
     def write_rejects(self, rejects: Sequence[Rejection]) -> None:
@@ -115,7 +122,10 @@ class SqliteStore:
         (readings,) = self._read("SELECT count(*) FROM readings", ())[0]
         (devices,) = self._read("SELECT count(*) FROM latest", ())[0]
         rejected = self._read("SELECT reason, count(*) FROM deadletters GROUP BY reason", ())
-        return StoreStats(readings=readings, devices=devices, rejected=dict(rejected))
+        (duplicates,) = self._read("SELECT value FROM totals WHERE name = 'duplicates'", ())[0]
+        return StoreStats(
+            readings=readings, devices=devices, rejected=dict(rejected), duplicates=duplicates
+        )
 
     def deadletters(self, limit: int = 100) -> list[dict[str, object]]:
         """The most recent dead letters, newest first."""

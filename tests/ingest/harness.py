@@ -84,6 +84,7 @@ class CountingPublisher:
 
     mqtt_url: str
     devices: int = 50
+    first_seq: int = 0
     published: int = 0
     _confirmed: int = 0
     _sent: list[tuple[mqtt.MQTTMessageInfo, tuple[str, int]]] = field(default_factory=list)
@@ -103,7 +104,7 @@ class CountingPublisher:
         ts = time.time()
         try:
             for n in range(count):
-                device, seq = f"m-{n % self.devices}", n // self.devices
+                device, seq = f"m-{n % self.devices}", self.first_seq + n // self.devices
                 # A device's readings each have their own time, as real ones do.
                 payload = json.dumps(
                     {

@@ -149,3 +149,28 @@ def test_two_workers_in_a_shared_group_store_each_message_once(
     assert sum(received) == 10_000, "a message went to both workers, or to neither"
     assert all(count > 0 for count in received), f"the group did not split the stream: {received}"
     assert duplicates == [0, 0]
+
+
+def test_broker_restart_is_survived_and_the_session_resumed(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    db = tmp_path / "t.db"
+    worker = IngestProcess(mosquitto.url, f"sqlite:///{db}", tmp_path / "ingest.log")
+    worker.start()
+    before = CountingPublisher(mosquitto.url)
+    before.run(3_000)
+    mosquitto.stop()
+    noticed = wait_until(lambda: worker.health().get("broker_connected") is False, 10)
+    time.sleep(2)
+    mosquitto.start()  # same port, same persistence folder
+    resumed = wait_until(lambda: worker.health().get("subscribed") is True, 30)
+    after = CountingPublisher(mosquitto.url, first_seq=1_000)
+    after.run(3_000)
+    keys = settle(db, len(before.acked) + len(after.acked))
+    worker.stop()
+
+    assert noticed, "ingest did not notice the broker going away"
+    assert resumed, "ingest did not reconnect and resubscribe"
+    assert len(before.acked) == len(after.acked) == 3_000
+    assert not (before.acked | after.acked) - set(keys)
+    assert len(keys) == len(set(keys))

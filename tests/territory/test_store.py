@@ -11,6 +11,7 @@ import pytest
 from territory.readings import Reading, Rejection, RejectReason
 from territory.store import Plan, Store, StoreUnavailable, open_store
 from territory.store.influx import InfluxStore
+from territory.store.sqlite import SqliteStore
 from tests.services import Influxd
 
 _databases = itertools.count()
@@ -56,6 +57,7 @@ def test_write_counts_new_and_duplicate_readings(store: Store) -> None:
     assert store.write(again).model_dump() == {"stored": 1, "duplicates": 1}
     stats = store.stats()
     assert (stats.readings, stats.devices) == (4, 2)
+    assert stats.duplicates == (1 if isinstance(store, SqliteStore) else None)
 
 
 def test_latest_is_by_device_time_not_arrival(store: Store) -> None:
