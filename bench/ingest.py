@@ -36,27 +36,32 @@ from tests.ingest.harness import IngestProcess  # noqa: E402
 from tests.services import Influxd, Mosquitto, find_binary  # noqa: E402
 
 
-def _line(seq: int, previous_ts: list[float]) -> bytes:
-    # The device time is the moment the line is written, so lag = publish → stored; it
-    # always moves forward, as a device's clock does, so no two readings share a time.
-    ts = max(time.time(), previous_ts[0] + 1e-6)
-    previous_ts[0] = ts
-    return b'{"ts":%.6f,"seq":%d,"activePower":1.5,"activeEnergyImport":%d.0}\n' % (ts, seq, seq)
+def _line(seq: int, previous_us: list[int]) -> bytes:
+    # The device time is the moment the line is written, so lag = publish → stored. It
+    # always moves forward, in whole microseconds, so no two readings share a time.
+    ts_us = max(time.time_ns() // 1000, previous_us[0] + 1)
+    previous_us[0] = ts_us
+    return b'{"ts":%d.%06d,"seq":%d,"activePower":1.5,"activeEnergyImport":%d.0}\n' % (
+        ts_us // 10**6,
+        ts_us % 10**6,
+        seq,
+        seq,
+    )
 
 
 def _feed(process: subprocess.Popen[bytes], count: int, rate: float | None) -> None:
     """Write `count` readings to one mosquitto_pub, all at once or paced at `rate`/s."""
     assert process.stdin is not None
-    previous_ts = [0.0]
+    previous_us = [0]
     if rate is None:
-        process.stdin.write(b"".join(_line(seq, previous_ts) for seq in range(count)))
+        process.stdin.write(b"".join(_line(seq, previous_us) for seq in range(count)))
     else:
         started = time.monotonic()
         for seq in range(count):
             delay = started + seq / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            process.stdin.write(_line(seq, previous_ts))
+            process.stdin.write(_line(seq, previous_us))
             process.stdin.flush()
     process.stdin.close()
 

@@ -90,6 +90,7 @@ class Influxd:
 
     folder: Path
     port: int = 0
+    auth: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -103,7 +104,7 @@ class Influxd:
         self.port = self.port or free_port()
         self.folder.mkdir(parents=True, exist_ok=True)
         conf = self.folder / "influxdb.conf"
-        conf.write_text(_influx_config(self.folder, self.port, free_port()))
+        conf.write_text(_influx_config(self.folder, self.port, free_port(), self.auth))
         log = (self.folder / "influxd.log").open("ab")
         self.process = subprocess.Popen(
             [find_binary("influxd"), "run", "-config", str(conf)], stdout=log, stderr=log
@@ -127,7 +128,7 @@ class Influxd:
         self.process = None
 
 
-def _influx_config(folder: Path, http_port: int, rpc_port: int) -> str:
+def _influx_config(folder: Path, http_port: int, rpc_port: int, auth: bool) -> str:
     return f"""
 reporting-disabled = true
 bind-address = "127.0.0.1:{rpc_port}"
@@ -143,6 +144,7 @@ bind-address = "127.0.0.1:{rpc_port}"
   bind-address = "127.0.0.1:{http_port}"
   log-enabled = false
   max-body-size = 0
+  auth-enabled = {"true" if auth else "false"}
 [monitor]
   store-enabled = false
 [continuous_queries]

@@ -18,19 +18,32 @@ def meter(seq: int, power: float = 1.5, ts: float | None = None) -> bytes:
 def test_valid_readings_are_stored_and_bad_ones_dead_lettered(
     mosquitto: Mosquitto, sqlite_store: SqliteStore
 ) -> None:
+    letters_seen: list[tuple[str, bytes]] = []
+    fixed_ts = time.time()
     with (
         worker_thread(mosquitto.url, sqlite_store, batch_size=10) as worker,
         publisher(mosquitto.url) as pub,
+        publisher(mosquitto.url, "deadletter-watcher") as watcher,
     ):
+        watcher.on_message = lambda c, u, m: letters_seen.append((m.topic, m.payload))
+        watcher.subscribe("territory/deadletter/#", qos=1)
+        time.sleep(0.3)
         for seq in range(25):
             pub.publish("territory/north/meter/m-1/telemetry", meter(seq), qos=1).wait_for_publish(
                 5
             )
         pub.publish("territory/north/meter/m-1/telemetry", b"{not json", qos=1).wait_for_publish(5)
-        pub.publish("territory/north/toaster/t-1/telemetry", meter(0), qos=1).wait_for_publish(5)
+        pub.publish(
+            "territory/north/toaster/t-1/telemetry", meter(0, ts=fixed_ts), qos=1
+        ).wait_for_publish(5)
         assert wait_until(lambda: sqlite_store.stats().readings == 25)
         assert wait_until(lambda: sum(sqlite_store.stats().rejected.values()) == 2)
         assert worker.metrics.rejected_by_reason() == {"invalid_json": 1, "unknown_kind": 1}
+        assert wait_until(lambda: len(letters_seen) == 2)
+        assert sorted(letters_seen) == [
+            ("territory/deadletter/invalid_json", b"{not json"),
+            ("territory/deadletter/unknown_kind", meter(0, ts=fixed_ts)),
+        ]
 
     stats = sqlite_store.stats()
     assert stats.devices == 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from territory.readings import Reading, Rejection, RejectReason
@@ -127,3 +129,28 @@ def test_unreachable_influx_raises_store_unavailable() -> None:
         store.write([reading("m-1", 1, 1, 1.0)])
     with pytest.raises(StoreUnavailable, match="unreachable"):
         store.stats()
+
+
+def test_influx_with_authentication_and_millisecond_precision(tmp_path: Path) -> None:
+    server = Influxd(tmp_path / "influxd-auth", auth=True)
+    server.start()
+    try:
+        # With no user yet, InfluxDB 1.x lets the first admin be created anonymously.
+        created = httpx.post(
+            f"{server.url}/query",
+            data={"q": "CREATE USER admin WITH PASSWORD 's3cret' WITH ALL PRIVILEGES"},
+        )
+        assert created.status_code == 200
+        anonymous = open_store(server.store_url("secured"))
+        with pytest.raises(StoreUnavailable, match="401"):
+            anonymous.write([reading("m-1", 1, 1, 1.0)])
+        anonymous.close()
+
+        url = f"influx://admin:s3cret@127.0.0.1:{server.port}/secured?precision=ms"
+        store = open_store(url)
+        store.write([reading("m-1", 1.2345, 1, 1.0)])
+        (latest,) = store.latest()
+        assert latest.ts_ns == (NOW_NS - 1_234_500_000) // 1_000_000 * 1_000_000
+        store.close()
+    finally:
+        server.stop()
