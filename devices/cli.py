@@ -1,10 +1,137 @@
-"""`territory simulate` (placeholder until the simulator lands)."""
+"""`territory simulate`: run a scenario's digital twin against a broker, or compare a
+seeded day without and with a policy in the loop."""
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
+
 import typer
 
+from devices.live import parse_duration
 
-def simulate(mqtt: str | None = typer.Option(None, "--mqtt")) -> None:
-    """Run a simulated territory."""
-    raise typer.Exit(1)
+if TYPE_CHECKING:
+    from devices.scenario import Scenario
+
+
+def simulate(
+    mqtt: str | None = typer.Option(
+        None, "--mqtt", help="Broker URL, mqtt://host:port?protocol=5 (default: settings)."
+    ),
+    territory: Path | None = typer.Option(
+        None, "--territory", help="Scenario file (default: settings' territory_file)."
+    ),
+    faults: float = typer.Option(
+        0.0, "--faults", min=0.0, max=1.0, help="Share of messages that go wrong (0..1)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same run."),
+    speed: float | None = typer.Option(
+        None,
+        "--speed",
+        min=0.001,
+        help="Simulated seconds per real second (default 1; --compare: as fast as possible).",
+    ),
+    duration: str | None = typer.Option(
+        None,
+        "--duration",
+        help="Simulated time to run: 90s, 10m, 24h (default: until stopped; --compare: 24h).",
+    ),
+    compare: bool = typer.Option(
+        False, "--compare", help="Run the seeded day without and with the policy; print KPIs."
+    ),
+    policy: str = typer.Option(
+        "devices.policies:reference",
+        "--policy",
+        help="--compare: module:factory returning the policy to put in the loop.",
+    ),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="--compare: JSON file for the KPI table (default var/compare-*.json).",
+    ),
+    date: str | None = typer.Option(
+        None, "--date", help="--compare: day to simulate, YYYY-MM-DD (default: today)."
+    ),
+) -> None:
+    """Run a simulated territory: every device publishes on its own schedule and obeys commands."""
+    from devices.scenario import ScenarioError, load_scenario
+    from territory.settings import load_settings
+
+    settings = load_settings()
+    try:
+        scenario = load_scenario(territory or settings.territory_file)
+        duration_s = parse_duration(duration) if duration is not None else None
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc), 2)
+    if compare:
+        _compare(scenario, seed, speed, duration_s or 86400.0, policy, report, date)
+    else:
+        _live(scenario, mqtt or settings.mqtt_url, seed, faults, speed or 1.0, duration_s)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+
+def _live(
+    scenario: Scenario, url: str, seed: int, faults: float, speed: float, duration_s: float | None
+) -> None:
+    from devices.gateway import BrokerUnreachable
+    from devices.live import LiveRun
+
+    try:
+        run = LiveRun(scenario, url, seed=seed, faults=faults, speed=speed, duration_s=duration_s)
+        run.connect()
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    except BrokerUnreachable as exc:
+        _fail(str(exc), 1)
+    _stop_on_signals(run.stop)
+    typer.echo(run.banner())
+    run.run()
+    typer.echo(json.dumps(run.summary()))
+
+
+def _compare(
+    scenario: Scenario,
+    seed: int,
+    speed: float | None,
+    duration_s: float,
+    policy: str,
+    report: Path | None,
+    date: str | None,
+) -> None:
+    from devices.compare import compare, start_of_day
+    from devices.policies import load_policy
+
+    try:
+        factory = load_policy(policy)
+        start = start_of_day(date, scenario.utc_offset_h)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    typer.echo(
+        f"comparing {scenario.name} (seed {seed}, {duration_s / 3600:g} h simulated) "
+        f"without and with {policy}"
+    )
+    result = compare(scenario, seed, start, duration_s, factory, policy, speed=speed, stop=stop)
+    if stop.is_set():
+        _fail("interrupted: no comparison written", 130)
+    path = report or Path("var") / f"compare-{scenario.name}-seed{seed}.json"
+    result.write(path)
+    typer.echo(result.table())
+    typer.echo(f"written to {path}")

@@ -23,7 +23,7 @@ Identifier = Annotated[
 ]
 ZoneProfile = Literal["residential", "commercial", "mixed", "rural"]
 LoadProfile = Literal["residential", "commercial"]
-ChargerUse = Literal["home", "work", "public"]
+ChargerUse = Literal["home", "work", "public", "fleet"]
 
 # Short kind names used in generated device ids (centre-mtr-001, ...).
 ID_PREFIXES = {
@@ -128,7 +128,8 @@ class ChargerGroup(_Group):
     max_kw: float = Field(gt=0, le=1000, description="Highest power of one point, kW.")
     use: ChargerUse = Field(
         description="home: evening arrivals, leave in the morning; work: arrive in the "
-        "morning for a working day; public: short stays all day."
+        "morning for a working day; public: short stays all day; fleet: depot vehicles "
+        "arriving through the night, leaving at dawn."
     )
     sessions_per_day: float = Field(gt=0, le=48, description="Mean arrivals per point and day.")
     mean_energy_kwh: float = Field(gt=0, le=200, description="Mean energy a vehicle wants, kWh.")

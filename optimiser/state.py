@@ -1,0 +1,146 @@
+"""The live energy problem, built from the newest readings in the store.
+
+Base load of a feeder = its head meter's activePower − the EV charging on it now that
+is planned for (the head meter sees everything, EVs included, net of local solar; a
+charger drawing without a session to plan keeps drawing, so it stays in the base load).
+PV generation is added back so that base load and solar are planned separately: held flat over the horizon, or
+shaped by a forecast when one is given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimiser.energy.model import EnergyProblem
+from territory.readings import Reading
+from territory.store import Store
+
+PLUGGED = ("charging", "occupied")
+# (feeder id, now, slots, slot seconds, base load now) -> base load per slot, kW
+BaseLoadForecast = Callable[[str, float, int, float, float], np.ndarray]
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """How the live problem is cut: slot length, horizon and how old a reading may be."""
+
+    slot_minutes: float = 15.0
+    horizon_slots: int = 32
+    max_age_s: float = 900.0
+
+
+@dataclass
+class LiveEnergy:
+    """The problem plus what the runner needs to address commands and explain itself."""
+
+    problem: EnergyProblem
+    charger_zone: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+
+def build_energy_problem(
+    store: Store,
+    now: float,
+    settings: LiveSettings | None = None,
+    forecast: BaseLoadForecast | None = None,
+) -> LiveEnergy | None:
+    """None when there is no fresh feeder reading to plan against."""
+    settings = settings or LiveSettings()
+    feeders = _fresh(store.latest(kind="feeder"), now, settings.max_age_s)
+    if not feeders:
+        return None
+    chargers = _fresh(store.latest(kind="ev_charger"), now, settings.max_age_s)
+    solar = _fresh(store.latest(kind="pv"), now, settings.max_age_s)
+    slots, slot_s = settings.horizon_slots, settings.slot_minutes * 60
+    known = {feeder.device_id for feeder in feeders}
+    sessions, zones, notes = _sessions(chargers, known, now, slots, slot_s)
+    # Only the chargers we plan for are flexible: any other charger's draw stays in the
+    # base load, since it gets no command and may keep drawing.
+    planned = [c for c in chargers if c.device_id in zones]
+    ev_now = _sum_by_feeder(planned, "powerConsumption")
+    pv_now = _sum_by_feeder(solar, "activePower")
+    feeder_specs = []
+    for feeder in feeders:
+        fid = feeder.device_id
+        base_now = _number(feeder, "activePower") - ev_now.get(fid, 0.0) + pv_now.get(fid, 0.0)
+        base = (
+            forecast(fid, now, slots, slot_s, base_now)
+            if forecast is not None
+            else np.full(slots, base_now)
+        )
+        feeder_specs.append(
+            {
+                "id": fid,
+                "zone": feeder.zone,
+                "limit_kw": _number(feeder, "powerLimit"),
+                "base_load_kw": [round(float(v), 4) for v in base],
+                "pv_kw": round(pv_now.get(fid, 0.0), 4),
+            }
+        )
+    problem = EnergyProblem.model_validate(
+        {
+            "slot_minutes": settings.slot_minutes,
+            "horizon_slots": slots,
+            "start": now,
+            "feeders": feeder_specs,
+            "sessions": sessions,
+        }
+    )
+    return LiveEnergy(problem=problem, charger_zone=zones, notes=notes)
+
+
+def _sessions(
+    chargers: list[Reading], feeders: set[str], now: float, slots: int, slot_s: float
+) -> tuple[list[dict[str, object]], dict[str, str], list[str]]:
+    """One session per plugged charger still wanting energy; its departure rounded down to
+    a slot (at least the first, so a vehicle about to leave still gets its set-point)."""
+    sessions: list[dict[str, object]] = []
+    zones: dict[str, str] = {}
+    notes: list[str] = []
+    for charger in chargers:
+        fields = charger.fields
+        wanted, departure = fields.get("requestedEnergy"), fields.get("departure")
+        if fields.get("status") not in PLUGGED or wanted is None or departure is None:
+            continue
+        if float(wanted) <= 0 or float(departure) <= now:
+            continue
+        feeder = str(fields.get("feeder"))
+        if feeder not in feeders:
+            notes.append(f"charger {charger.device_id}: no fresh reading of feeder {feeder}")
+            continue
+        leaves = min(max(math.floor((float(departure) - now) / slot_s), 1), slots)
+        sessions.append(
+            {
+                "id": charger.device_id,
+                "feeder": feeder,
+                "zone": charger.zone,
+                "arrival_slot": 0,
+                "departure_slot": leaves,
+                "energy_kwh": float(wanted),
+                "max_power_kw": _number(charger, "maxPower"),
+            }
+        )
+        zones[charger.device_id] = charger.zone
+    return sessions, zones, notes
+
+
+def _fresh(readings: list[Reading], now: float, max_age_s: float) -> list[Reading]:
+    return [r for r in readings if now - r.ts <= max_age_s]
+
+
+def _sum_by_feeder(readings: list[Reading], attribute: str) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for r in readings:
+        feeder = r.fields.get("feeder")
+        if feeder is not None:
+            totals[str(feeder)] = totals.get(str(feeder), 0.0) + _number(r, attribute)
+    return totals
+
+
+def _number(reading: Reading, attribute: str) -> float:
+    value = reading.fields.get(attribute, 0.0)
+    return float(value) if isinstance(value, int | float) else 0.0
