@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-from ortools.linear_solver import pywraplp
+import ortools.linear_solver.pywraplp as pywraplp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, maximum_flow
 
