@@ -43,4 +43,12 @@ def example_payloads(ts: float) -> dict[str, dict[str, Any]]:
         },
         "transit_counter": {"ts": ts, "seq": 11, "boardings": 57, "corridor": "c-east"},
         "air": {"ts": ts, "seq": 2, "pm25": 11.2, "pm10": 19.0, "no2": 24.5},
+        "van": {
+            "ts": ts,
+            "seq": 31,
+            "status": "driving",
+            "station": "bs-12",
+            "load": 8,
+            "capacity": 20,
+        },
     }

@@ -158,6 +158,23 @@ class Air(Telemetry):
     no2: float = Field(ge=0, le=5000, description="NO2 concentration.")
 
 
+class Van(Telemetry):
+    """A rebalancing van of the shared-vehicle operator."""
+
+    status: Literal["idle", "driving", "servicing"] = Field(
+        description="Idle at a place, driving between stops, or loading/unloading at a station."
+    )
+    station: str = Field(description="Station (or depot) it is at, or last left while driving.")
+    load: Count = Field(description="Vehicles on board.")
+    capacity: Annotated[int, Field(gt=0, le=1000)] = Field(description="Vehicles it can carry.")
+
+    @model_validator(mode="after")
+    def _fits_in_van(self) -> Van:
+        if self.load > self.capacity:
+            raise PydanticCustomError("invalid_value", "load exceeds capacity")
+        return self
+
+
 KINDS: dict[str, type[Telemetry]] = {
     "meter": Meter,
     "pv": Pv,
@@ -167,4 +184,5 @@ KINDS: dict[str, type[Telemetry]] = {
     "traffic": Traffic,
     "transit_counter": TransitCounter,
     "air": Air,
+    "van": Van,
 }
