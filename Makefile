@@ -38,6 +38,8 @@ pytest:
 bench: $(VENV)/.dev-installed services
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/optimiser.py
+	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -128,6 +128,8 @@ class Demo:
     def _announce(self, mqtt_url: str, store_url: str, folder: Path) -> None:
         print("Soft Territory demo is running:")
         print(f"  dashboard  http://127.0.0.1:{self.dashboard_port}")
+        for role, token in _demo_tokens():
+            print(f"             sign in as {role} with {token}")
         print(f"  broker     {mqtt_url}{'' if self.external_mqtt else '  (embedded)'}")
         print(f"  store      {store_url}")
         print(f"  territory  {self.territory_file}")
@@ -163,6 +165,17 @@ class Demo:
                 component.process.kill()
                 component.process.wait()
         print("demo: stopped", flush=True)
+
+
+def _demo_tokens() -> list[tuple[str, str]]:
+    """The console's tokens, so that whoever ran the demo can sign in."""
+    from dashboard.config import DEFAULT_CONSOLE_CONFIG, ConsoleConfigError, load_console_config
+
+    try:
+        config = load_console_config(DEFAULT_CONSOLE_CONFIG)
+    except (ConsoleConfigError, OSError):
+        return []
+    return [(spec.role, spec.token.get_secret_value()) for spec in config.tokens]
 
 
 def _port_free(port: int) -> bool:

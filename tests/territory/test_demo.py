@@ -56,8 +56,9 @@ def test_demo_serves_live_readings_and_stops_cleanly(tmp_path: Path) -> None:
     )
     try:
         assert demo.stdout is not None
-        banner = [demo.stdout.readline() for _ in range(3)]
+        banner = [demo.stdout.readline() for _ in range(5)]
         assert f"http://127.0.0.1:{port}" in "".join(banner), banner
+        assert "sign in as viewer with viewer-demo-token-change-me" in "".join(banner), banner
         base = f"http://127.0.0.1:{port}"
         page = httpx.get(base + "/", timeout=10)
         assert page.status_code == 200 and "<html" in page.text.lower()
