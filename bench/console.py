@@ -238,6 +238,8 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "bench_cpu_percent": round(100 * (bench_cpu_end - bench_cpu_start) / elapsed, 1),
         "rss_start_mib": round(rss_start / 2**20, 1),
         "rss_end_mib": round(rss_end / 2**20, 1),
+        # Other work on the machine competes for the same cores: say how busy it was.
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
 
 
@@ -272,7 +274,9 @@ def main() -> None:
         f"{figures['clients']} pages hold the event stream open for {figures['seconds']} s while"
         " every device of the scenario is written into SQLite at its reporting period. Latency:"
         " from the reading's write to its arrival at a page. Target p99 < 2000 ms:"
-        f" **{target}**.\n\n{table}",
+        f" **{target}**. Machine load average over the last minute of the run:"
+        f" {figures['load_average_1min']} on {os.cpu_count()} cores (the bench and other"
+        f" processes included).\n\n{table}",
     )
 
 

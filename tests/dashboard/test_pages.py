@@ -6,11 +6,13 @@ the store while the page is open. A screenshot of each page goes to test-artifac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from territory.store import Plan
 from tests.dashboard.browser import screenshot_path
 from tests.dashboard.conftest import (
     OPERATOR_TOKEN,
@@ -142,5 +144,47 @@ def test_a_wrong_token_is_refused_on_the_page(
         page.click("#login button")
         expect(page.locator("#login-error")).to_contain_text("refused", timeout=WAIT_MS)
         expect(page.locator("#live")).to_have_text("offline")
+    finally:
+        page.close()
+
+
+def x_axis(page: Page, chart: str) -> tuple[float, float]:
+    """The time range (epoch s) of the x axis of the chart in the element `chart`."""
+    page.wait_for_function(f"document.querySelector('{chart}')?.plot !== undefined")
+    low, high = page.evaluate(
+        f"(() => {{ const x = document.querySelector('{chart}').plot.scales.x;"
+        " return [x.min, x.max]; })()"
+    )
+    return float(low), float(high)
+
+
+def test_a_feeder_with_one_reading_gets_an_axis_of_hours(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = signed_in(browser, territory_console, VIEWER_TOKEN, "energy")
+    try:
+        expect(page.locator('section[data-feeder="fd-east"]')).to_be_visible(timeout=WAIT_MS)
+        now = time.time()
+        # fd-east has a single reading and no planned series: the last 6 hours up to now.
+        low, high = x_axis(page, 'section[data-feeder="fd-east"] .chart')
+        assert abs(low - (now - 6 * 3600)) < 120 and abs(high - now) < 120
+        # A plan of 4 slots of 15 min for fd-centre: the axis runs on to the plan's end.
+        start = now + 60
+        decisions = {"start": start, "slot_minutes": 15, "feeder_load_kw": {"fd-centre": [1.0] * 4}}
+        territory_console.store.write_plan(
+            Plan(domain="energy", created=now, status="optimal", body={"decisions": decisions})
+        )
+        chart, end = 'section[data-feeder="fd-centre"] .chart', start + 4 * 900
+        page.wait_for_function(
+            f"Math.abs(document.querySelector('{chart}')?.plot?.scales.x.max - {end}) < 1",
+            timeout=WAIT_MS,
+        )
+        low, high = x_axis(page, chart)
+        assert abs(low - (now - 6 * 3600)) < 120 and abs(high - end) < 1
+        # The device page shows the window asked for, even around a single reading.
+        page.goto(f"{territory_console.url}/#/device/fd-east?window=3600&step=0&aggregate=mean")
+        expect(page.locator("#history-note")).to_contain_text("1 readings", timeout=WAIT_MS)
+        low, high = x_axis(page, "#history-note + .chart")
+        assert abs((high - low) - 3600) < 5 and abs(high - time.time()) < 120
     finally:
         page.close()

@@ -6,15 +6,34 @@ export function colour(index) {
   return COLOURS[index % COLOURS.length];
 }
 
+// Below this span the data alone gives no sensible time axis (uPlot would spread a single
+// point over years), so the axis is widened around it.
+const MIN_SPAN_S = 60;
+const PAD_S = 1800;
+
+// The x range of a chart: `xRange` ([min, max] in epoch s, or a function returning one, asked
+// again at every redraw) wins; otherwise the data's own span, widened when it is degenerate.
+export function xRangeOf(xRange, dataMin, dataMax) {
+  const given = typeof xRange === "function" ? xRange() : xRange;
+  if (Array.isArray(given) && given.every(Number.isFinite) && given[1] > given[0]) return given;
+  if (!Number.isFinite(dataMin) || !Number.isFinite(dataMax)) {
+    const now = Date.now() / 1000;
+    return [now - 2 * PAD_S, now];
+  }
+  if (dataMax - dataMin >= MIN_SPAN_S) return [dataMin, dataMax];
+  return [dataMin - PAD_S, dataMax + PAD_S];
+}
+
 // series: [{label, color?, dash?: [n, n], points?: false, bars?: false}]
 // data: [xs (epoch s), ys1, ys2, ...]
-export function timeChart(container, series, data, { height = 220, yLabel = "" } = {}) {
+// xRange: see xRangeOf.
+export function timeChart(container, series, data, { height = 220, yLabel = "", xRange = null } = {}) {
   const width = Math.max(300, container.clientWidth || 600);
   const options = {
     width,
     height,
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: (u, dataMin, dataMax) => xRangeOf(xRange, dataMin, dataMax) } },
     axes: [{}, { label: yLabel, size: 60 }],
     series: [
       {},
@@ -30,6 +49,7 @@ export function timeChart(container, series, data, { height = 220, yLabel = "" }
     ],
   };
   const plot = new uPlot(options, data, container);
+  container.plot = plot; // reachable from the page (browser tests, the developer console)
   const resize = () => plot.setSize({ width: Math.max(300, container.clientWidth || 600), height });
   window.addEventListener("resize", resize);
   return {

@@ -65,7 +65,10 @@ export default function device(root, { state, args, query }) {
     holder.replaceChildren();
     if (!points.length) return;
     const data = [points.map((p) => p.ts), ...names.map((n) => points.map((p) => (typeof p[n] === "number" ? p[n] : null)))];
-    chart = timeChart(holder, names.map((n) => ({ label: n, points: points.length < 60 })), data);
+    // The axis is the window asked for, sliding with the clock as live readings come in.
+    const span = Number(windowSelect.value);
+    const xRange = () => [Date.now() / 1000 - span, Date.now() / 1000];
+    chart = timeChart(holder, names.map((n) => ({ label: n, points: points.length < 60 })), data, { xRange });
   }
 
   async function load() {

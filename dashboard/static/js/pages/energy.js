@@ -19,7 +19,7 @@ function plannedSeries(plan, feederId) {
     const values = perFeeder[feederId];
     if (!Array.isArray(values)) continue;
     const xs = slotTimes(decisions.start ?? plan.created, slotMinutes, values.length);
-    if (xs) found.push({ label: `planned ${name.replace(/_kw$/, "").replace(/_/g, " ")}`, xs, ys: values });
+    if (xs && xs.length) found.push({ label: `planned ${name.replace(/_kw$/, "").replace(/_/g, " ")}`, xs, ys: values, slotS: slotMinutes * 60 });
   }
   return found;
 }
@@ -36,14 +36,18 @@ function feederPanel(reading, plan, measured) {
     { label: "load (measured)", xs: measured.xs, ys: measured.ys },
     ...plannedSeries(plan, reading.device_id),
   ];
-  const limitXs = [...new Set(series.flatMap((s) => s.xs))];
+  // The axis runs from the start of the measured window to the end of the plan (or now),
+  // whatever the data: a feeder with a single reading still gets an axis in hours.
+  const now = Date.now() / 1000;
+  const planEnd = Math.max(now, ...series.slice(1).map((s) => s.xs[s.xs.length - 1] + s.slotS));
+  const limitXs = [...new Set([now - WINDOW_S, ...series.flatMap((s) => s.xs), planEnd])];
   series.push({ label: "limit", xs: limitXs, ys: limitXs.map(() => f.powerLimit) });
   requestAnimationFrame(() => {
     const chart = timeChart(holder, series.map((s, i) => ({
       label: s.label, dash: s.label.startsWith("planned") ? [6, 4] : s.label === "limit" ? [2, 2] : undefined,
       color: s.label === "limit" ? "#d23a3a" : s.label.startsWith("planned") ? colour(i + 3) : "#2f6fd0",
       points: s.label === "load (measured)" && s.xs.length < 30,
-    })), align(series), { yLabel: "kW" });
+    })), align(series), { yLabel: "kW", xRange: [now - WINDOW_S, planEnd] });
     panel.chart = chart;
   });
   return panel;

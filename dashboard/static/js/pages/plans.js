@@ -9,7 +9,7 @@ const KEPT = 200;
 
 function planRow(plan) {
   const body = plan.body || {};
-  return el("tr", { "data-domain": plan.domain, "data-created": String(plan.created) },
+  return el("tr", { "data-domain": plan.domain, "data-created": String(plan.created), "data-plan": body.plan || "" },
     el("td", {}, dateTime(plan.created)),
     el("td", {}, plan.domain),
     el("td", {}, el("span", { class: `pill ${plan.status}` }, plan.status)),
@@ -54,7 +54,9 @@ export default function plans(root, { state, session }) {
     const runs = await api("/api/optimise/runs");
     const run = runs.find((r) => r.id === runId);
     if (!run) return;
-    runStatus.textContent = `Run ${run.id} (${run.domain}): ${run.state}${run.exit_code !== null ? `, exit ${run.exit_code}` : ""}`;
+    // The last line of its output says what it did (the plan it stored) or why it failed.
+    const said = run.state === "running" ? "" : (run.output || "").trim().split("\n").pop();
+    runStatus.textContent = `Run ${run.id} (${run.domain}): ${run.state}${run.exit_code !== null ? `, exit ${run.exit_code}` : ""}${said ? ` · ${said}` : ""}`;
     runStatus.dataset.state = run.state;
     if (run.state === "running") watching = setTimeout(() => watch(runId), 1000);
   }
