@@ -8,7 +8,7 @@ from typing import Any
 from devices.device import Device
 from devices.energy import EnergyGrid, build_grid
 from devices.flows import AirState, Flows, TrafficState, TransitState
-from devices.mobility import BikeNetwork, StationState
+from devices.mobility import BikeNetwork, StationState, VanDevice
 from devices.scenario import DeviceSpec, Scenario
 
 
@@ -47,6 +47,7 @@ def build_world(scenario: Scenario, seed: int = 0) -> World:
         *grid.chargers,
         *stations,
         *sensors,
+        *_van_trackers(bikes, periods["van"]),
     ]
     return World(grid, bikes, flows, devices)
 
@@ -114,3 +115,11 @@ def _sensors(
                 )
             )
     return sensors
+
+
+def _van_trackers(bikes: BikeNetwork, period: float) -> list[Device]:
+    """One tracker per van, publishing on the van's own topic (its depot zone's)."""
+    return [
+        VanDevice(kind="van", zone=van.spec.zone, device_id=van.spec.id, period=period, van=van)
+        for van in bikes.vans.values()
+    ]

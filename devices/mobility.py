@@ -52,6 +52,22 @@ class VanState:
     stops: list[tuple[int, int]] = field(default_factory=list)
     arrives_at: float = 0.0  # when it reaches stops[0]
     plan: str = ""
+    station: str = ""  # station it is at or last left; the depot zone's id before any stop
+    busy_until: float = 0.0  # end of the stop it is servicing
+
+
+@dataclass(slots=True, kw_only=True)
+class VanDevice(Device):
+    """The van's tracker: reports what the van is doing, where, and what it carries."""
+
+    van: VanState
+    status: str = "idle"
+
+    def sample(self, t: float) -> None:
+        if t < self.van.busy_until:
+            self.status = "servicing"
+        else:
+            self.status = "driving" if self.van.stops else "idle"
 
 
 def distance_km(ax: float, ay: float, bx: float, by: float) -> float:
@@ -76,7 +92,7 @@ class BikeNetwork:
         self.vans: dict[str, VanState] = {}
         for van in scenario.vans:
             x, y = self._zone_pos[van.zone]
-            self.vans[van.id] = VanState(van, x, y)
+            self.vans[van.id] = VanState(van, x, y, station=van.zone)
         self._hour_tables: dict[tuple[str, int], tuple[list[str], list[float]]] = {}
 
     def step(self, t: float, dt: float, hour: float, rng: random.Random, kpis: Kpis) -> None:
@@ -168,6 +184,8 @@ class BikeNetwork:
             station = self.stations[station_index]
             kpis.van_km += distance_km(van.x, van.y, station.x, station.y)
             van.x, van.y = station.x, station.y
+            van.station = station.device_id
+            van.busy_until = van.arrives_at + 60.0 * van.spec.stop_minutes
             if load > 0:
                 moved = min(load, station.bikes, van.spec.capacity - van.carried)
                 station.bikes -= moved

@@ -29,9 +29,16 @@ def live_domains(scenario: Scenario) -> Policy:
     from territory.settings import load_settings
     from territory.store.sqlite import SqliteStore
 
+    import yaml
+
     folder = tempfile.TemporaryDirectory(prefix=f"compare-{scenario.name}-")
     store = SqliteStore(Path(folder.name) / "observed.db")
-    domains = optimiser_domains(load_settings())
+    # The domains read what telemetry does not carry (stations' places, corridors'
+    # capacities) from the scenario file: give them the one being compared.
+    scenario_file = Path(folder.name) / "scenario.yaml"
+    scenario_file.write_text(yaml.safe_dump(scenario.model_dump(mode="json")))
+    settings = load_settings().model_copy(update={"territory_file": scenario_file})
+    domains = optimiser_domains(settings)
     written: dict[str, int] = {}
 
     def policy(observation: Observation) -> list[Command]:

@@ -13,7 +13,7 @@ from typing import Any
 from devices.device import Device
 from devices.energy import ChargerState, FeederState, MeterState, PvState
 from devices.flows import AirState, TrafficState, TransitState
-from devices.mobility import StationState
+from devices.mobility import StationState, VanDevice
 
 
 def _head(device: Device, ts: float, seq: int) -> str:
@@ -77,6 +77,14 @@ def air(device: Any, ts: float, seq: int) -> bytes:
     return f'{_head(d, ts, seq)},"pm25":{d.pm25},"pm10":{d.pm10},"no2":{d.no2}}}'.encode()
 
 
+def van(device: Any, ts: float, seq: int) -> bytes:
+    d: VanDevice = device
+    return (
+        f'{_head(d, ts, seq)},"status":"{d.status}","station":"{d.van.station}",'
+        f'"load":{d.van.carried},"capacity":{d.van.spec.capacity}}}'
+    ).encode()
+
+
 ENCODERS: dict[str, Callable[[Any, float, int], bytes]] = {
     "meter": meter,
     "pv": pv,
@@ -85,4 +93,5 @@ ENCODERS: dict[str, Callable[[Any, float, int], bytes]] = {
     "traffic": traffic,
     "transit_counter": transit_counter,
     "air": air,
+    "van": van,
 }

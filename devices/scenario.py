@@ -89,6 +89,7 @@ class Periods(_Model):
     traffic: float = Field(default=60.0, gt=0, description="Traffic counters.")
     transit_counter: float = Field(default=60.0, gt=0, description="Transit passenger counters.")
     air: float = Field(default=120.0, gt=0, description="Air-quality stations.")
+    van: float = Field(default=30.0, gt=0, description="Rebalancing vans' trackers.")
 
 
 class _Group(_Model):

@@ -27,6 +27,7 @@ from devices.energy import ChargerState, MeterState
 from devices.faults import FaultInjector
 from devices.flows import AirState, TrafficState, TransitState
 from devices.kpis import Kpis
+from devices.mobility import VanDevice
 from devices.scenario import Scenario
 
 WORLD_STEP = -1  # heap index of the world-step event: sorts before devices at equal times
@@ -184,7 +185,17 @@ class Twin:
             assert isinstance(device, AirState)
             flows.sample_air(device, self.hour, noise)
 
-        return {"meter": meter, "traffic": traffic, "transit_counter": transit, "air": air}
+        def van(device: Device) -> None:
+            assert isinstance(device, VanDevice)
+            device.sample(self.t)
+
+        return {
+            "meter": meter,
+            "traffic": traffic,
+            "transit_counter": transit,
+            "air": air,
+            "van": van,
+        }
 
     def _publish(self, device: Device, t: float) -> None:
         sampler = self._samplers.get(device.kind)

@@ -46,7 +46,7 @@ def test_a_bounded_run_prints_what_it_started_and_a_summary(
     )
     assert done.returncode == 0, done.stderr
     banner, summary = done.stdout.strip().splitlines()
-    assert banner.startswith("simulating tiny: 14 devices in 2 zones") and mosquitto.url in banner
+    assert banner.startswith("simulating tiny: 15 devices in 2 zones") and mosquitto.url in banner
     published = sum(json.loads(summary)["published"].values())
     assert published > 0
     assert collector.wait_for(lambda got: len(got) >= published)

@@ -52,7 +52,7 @@ def test_a_seed_repeats_its_stream_and_faults_are_named(
         else:
             kinds.add(decoded.readings[0].kind)
     assert outcomes == first.twin.faults.expected_outcomes()
-    assert len(kinds) == 8, "every kind got through"
+    assert len(kinds) == 9, "every kind got through"
 
 
 def _publish(url: str, topic: str, document: dict[str, object]) -> None:

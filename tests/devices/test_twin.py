@@ -46,7 +46,7 @@ def test_each_device_counts_its_own_sequence(tiny: Scenario) -> None:
         seq = json.loads(payload)["seq"]
         assert seq == last.get(topic, 0) + 1
         last[topic] = seq
-    assert len(last) == len(tiny.devices()) + len(tiny.feeders)
+    assert len(last) == len(tiny.devices()) + len(tiny.feeders) + len(tiny.vans)
 
 
 def test_the_demo_publishes_valid_payloads_over_a_day() -> None:
@@ -179,3 +179,29 @@ def test_a_van_moves_bikes_between_stations(tiny: Scenario) -> None:
     twin.run_until(START + 1800)
     assert (first.bikes, second.bikes) == (1, 9)
     assert twin.kpis.van_km > 0
+
+
+def test_a_van_reports_where_it_is_and_what_it_carries(tiny: Scenario) -> None:
+    quiet = Scenario.model_validate(
+        tiny_document(
+            bike_stations=[{"zone": "a", "count": 2, "slots": 10, "bikes": 5, "trips_per_day": 0}]
+        )
+    )
+    twin, sink = _run(quiet, 40)
+    first = twin.bikes.stations[0]
+    assert twin.apply(
+        VanRoute(van_id="van-1", ts=twin.t, stops=[VanStop(station=first.device_id, load=4)])
+    )
+    twin.run_until(START + 1800)
+    reports = []
+    for topic, payload in sink.messages:
+        if topic == "territory/b/van/van-1/telemetry":
+            decoded = decode(topic, payload, arrival_ns=int(json.loads(payload)["ts"] * 1e9))
+            assert decoded.rejection is None, payload
+            reports.append(decoded.readings[0].fields)
+    statuses = [r["status"] for r in reports]
+    assert reports[0] == {"status": "idle", "station": "b", "load": 0, "capacity": 10}
+    assert "driving" in statuses and "servicing" in statuses
+    # Driving reports come before the stop, servicing ones after, then idle at the station.
+    assert statuses.index("driving") < statuses.index("servicing")
+    assert reports[-1] == {"status": "idle", "station": first.device_id, "load": 4, "capacity": 10}
