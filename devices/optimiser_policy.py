@@ -24,12 +24,12 @@ DEADLINE_S = 5.0
 
 
 def live_domains(scenario: Scenario) -> Policy:
+    import yaml
+
     from optimiser.runner import Tick
     from optimiser.timer import live_domains as optimiser_domains
     from territory.settings import load_settings
     from territory.store.sqlite import SqliteStore
-
-    import yaml
 
     folder = tempfile.TemporaryDirectory(prefix=f"compare-{scenario.name}-")
     store = SqliteStore(Path(folder.name) / "observed.db")
