@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from optimiser.energy.domain import EnergyDomain
 from optimiser.forecast import BaseLoadForecaster
+from optimiser.mobility.live import MobilityDomain
 from optimiser.runner import Domain, Runner
+from optimiser.slots.live import SlotsDomain
 from optimiser.state import LiveSettings
 from territory.settings import Settings
 
@@ -16,7 +18,11 @@ def live_domains(settings: Settings) -> list[Domain]:
         horizon_slots=settings.optimiser.horizon_slots,
     )
     forecaster = BaseLoadForecaster(slot_minutes=live.slot_minutes)
-    return [EnergyDomain(live, forecaster)]
+    return [
+        EnergyDomain(live, forecaster),
+        SlotsDomain(settings.territory_file),
+        MobilityDomain(settings.territory_file),
+    ]
 
 
 def build_runner(
