@@ -8,7 +8,6 @@ read through the Store protocol alone.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from typing import Any
 
 from territory.readings import Reading
 from territory.store import Plan, Store, StoreUnavailable, open_store
+from territory.store.sqlite import reading_from_row
 
 Version = tuple[int, int]  # (device ts_ns, seq): a device's newest reading
 
@@ -90,7 +90,7 @@ class StoreReader:
                 f" WHERE device_id IN ({marks})",
                 tuple(chunk),
             )
-            found.extend(_reading_from_row(row) for row in rows)
+            found.extend(reading_from_row(row) for row in rows)
         return found
 
     def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
@@ -149,19 +149,6 @@ def _open(store_url: str) -> Store:
         return open_store(store_url)
     except (OSError, sqlite3.Error) as exc:
         raise StoreUnavailable(f"cannot open {store_url}: {exc}") from exc
-
-
-def _reading_from_row(row: tuple[Any, ...]) -> Reading:
-    device_id, ts_ns, seq, kind, zone, arrival_ns, fields = row
-    return Reading(
-        kind=str(kind),
-        zone=str(zone),
-        device_id=str(device_id),
-        ts_ns=int(ts_ns),
-        seq=int(seq),
-        fields=json.loads(str(fields)),
-        arrival_ns=int(arrival_ns),
-    )
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:

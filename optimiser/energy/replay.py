@@ -4,7 +4,6 @@ offline optimum that knows every session in advance."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 from optimiser.energy.model import EnergyProblem, PerSlot, SessionSpec, _Strict, per_slot
-from optimiser.energy.solve import describe_validation_error, solve
+from optimiser.energy.solve import describe_validation_error, load_model, solve
 from optimiser.errors import ProblemError
 
 ONLINE_OBJECTIVE = "headroom"
@@ -31,16 +30,7 @@ class ReplaySessions(_Strict):
 
 
 def load_sessions(path: Path) -> ReplaySessions:
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot read ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise ProblemError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    try:
-        return ReplaySessions.model_validate(data)
-    except ValidationError as exc:
-        raise ProblemError(describe_validation_error(exc)) from exc
+    return load_model(path, ReplaySessions)
 
 
 def offline_problem(replay_input: ReplaySessions, limit_kw: float) -> EnergyProblem:

@@ -7,10 +7,10 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from optimiser.energy.arrays import EnergyArrays
 from optimiser.energy.greedy import greedy_plan, uncontrolled_plan
@@ -18,6 +18,8 @@ from optimiser.energy.kpis import feeder_load, kpis
 from optimiser.energy.lp import solve_lp
 from optimiser.energy.model import EnergyProblem
 from optimiser.errors import ProblemError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 MODES = ("cost", "headroom", "greedy")
@@ -182,8 +184,8 @@ def _floor(values: np.ndarray, digits: int) -> np.ndarray:
     return np.floor(np.maximum(values, 0.0) * factor) / factor
 
 
-def load_problem(path: Path) -> EnergyProblem:
-    """Read and validate a problem file; ProblemError names the field on any mistake."""
+def load_model(path: Path, model: type[ModelT]) -> ModelT:
+    """Read and validate a JSON file as `model`; ProblemError names the field on any mistake."""
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
@@ -191,9 +193,14 @@ def load_problem(path: Path) -> EnergyProblem:
     except json.JSONDecodeError as exc:
         raise ProblemError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
     try:
-        return EnergyProblem.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ProblemError(describe_validation_error(exc)) from exc
+
+
+def load_problem(path: Path) -> EnergyProblem:
+    """Read and validate an energy problem file."""
+    return load_model(path, EnergyProblem)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

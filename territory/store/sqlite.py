@@ -175,13 +175,18 @@ class SqliteStore:
 
 
 def _readings(rows: Iterable[tuple[Any, ...]]) -> Iterable[Reading]:
-    for device_id, ts_ns, seq, kind, zone, arrival_ns, fields in rows:
-        yield Reading(
-            kind=str(kind),
-            zone=str(zone),
-            device_id=str(device_id),
-            ts_ns=int(ts_ns),
-            seq=int(seq),
-            fields=json.loads(str(fields)),
-            arrival_ns=int(arrival_ns),
-        )
+    return map(reading_from_row, rows)
+
+
+def reading_from_row(row: tuple[Any, ...]) -> Reading:
+    """A row of `readings` or `latest` (columns in the order of _COLUMNS) as a Reading."""
+    device_id, ts_ns, seq, kind, zone, arrival_ns, fields = row
+    return Reading(
+        kind=str(kind),
+        zone=str(zone),
+        device_id=str(device_id),
+        ts_ns=int(ts_ns),
+        seq=int(seq),
+        fields=json.loads(str(fields)),
+        arrival_ns=int(arrival_ns),
+    )

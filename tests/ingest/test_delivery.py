@@ -27,23 +27,31 @@ def settle(db: Path, expected: int, timeout: float = 60) -> list[tuple[str, int]
     return stored_keys(db)
 
 
-def test_killed_worker_loses_nothing_and_stores_no_duplicates(
-    mosquitto: Mosquitto, tmp_path: Path
-) -> None:
-    db = tmp_path / "t.db"
-    worker = IngestProcess(mosquitto.url, f"sqlite:///{db}", tmp_path / "ingest.log")
-    worker.start()
-    publisher = CountingPublisher(mosquitto.url)
+def publish_while_killing(
+    worker: IngestProcess, messages: int, kills: int, every: int
+) -> CountingPublisher:
+    """Publish `messages`, SIGKILLing and restarting the worker after every `every` sent."""
+    publisher = CountingPublisher(worker.mqtt_url)
     progress = threading.Event()
-    thread = threading.Thread(daemon=True, target=publisher.run, args=(20_000, progress, 4_000))
+    thread = threading.Thread(daemon=True, target=publisher.run, args=(messages, progress, every))
     thread.start()
-    for _ in range(3):
+    for _ in range(kills):
         assert progress.wait(60)
         progress.clear()
         worker.kill()
         time.sleep(0.3)
         worker.start()
     thread.join(120)
+    return publisher
+
+
+def test_killed_worker_loses_nothing_and_stores_no_duplicates(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    db = tmp_path / "t.db"
+    worker = IngestProcess(mosquitto.url, f"sqlite:///{db}", tmp_path / "ingest.log")
+    worker.start()
+    publisher = publish_while_killing(worker, messages=20_000, kills=3, every=4_000)
     keys = settle(db, len(publisher.acked))
     worker.stop()
 
@@ -64,17 +72,7 @@ def test_auto_ack_negative_control_shows_loss(mosquitto: Mosquitto, tmp_path: Pa
         extra=["--unsafe-auto-ack", "--batch-size", "20000", "--batch-age-ms", "2000"],
     )
     worker.start()
-    publisher = CountingPublisher(mosquitto.url)
-    progress = threading.Event()
-    thread = threading.Thread(daemon=True, target=publisher.run, args=(10_000, progress, 3_000))
-    thread.start()
-    for _ in range(2):
-        assert progress.wait(60)
-        progress.clear()
-        worker.kill()
-        time.sleep(0.3)
-        worker.start()
-    thread.join(120)
+    publisher = publish_while_killing(worker, messages=10_000, kills=2, every=3_000)
     keys = settle(db, len(publisher.acked), timeout=10)
     worker.stop()
 
