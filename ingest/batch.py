@@ -16,24 +16,28 @@ class Batch:
     max_age_s: float
     readings: list[Reading] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
-    acks: list[tuple[int, int]] = field(default_factory=list)  # (mid, qos) in arrival order
+    acks: list[int] = field(default_factory=list)
+    """Message ids to acknowledge once written, in arrival order (QoS 0 has none)."""
+    received: int = 0
     started: float = 0.0
 
-    def add(self, readings: list[Reading], rejection: Rejection | None, mid: int, qos: int) -> None:
-        if not self.acks:
+    def add(self, readings: list[Reading], rejection: Rejection | None, ack: int | None) -> None:
+        if not self.received:
             self.started = time.monotonic()
+        self.received += 1
         self.readings.extend(readings)
         if rejection is not None:
             self.rejections.append(rejection)
-        self.acks.append((mid, qos))
+        if ack is not None:
+            self.acks.append(ack)
 
     def __len__(self) -> int:
-        return len(self.acks)
+        return self.received
 
     def due(self, now: float | None = None) -> bool:
-        if not self.acks:
+        if not self.received:
             return False
-        if len(self.acks) >= self.max_size:
+        if self.received >= self.max_size:
             return True
         return ((time.monotonic() if now is None else now) - self.started) >= self.max_age_s
 
@@ -41,3 +45,4 @@ class Batch:
         self.readings.clear()
         self.rejections.clear()
         self.acks.clear()
+        self.received = 0

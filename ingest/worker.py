@@ -18,6 +18,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest.backoff import Backoff
 from ingest.batch import Batch
+from ingest.client import IngestClient
 from ingest.metrics import IngestMetrics
 from territory import topics
 from territory.bus import BrokerAddress, connect, make_client
@@ -67,10 +68,15 @@ class IngestWorker:
         # auto_ack exists only so a test can show the harness sees the loss it causes.
         self._auto_ack = auto_ack
         self._client = make_client(
-            address, settings.client_id, persistent=True, manual_ack=not auto_ack
+            address,
+            settings.client_id,
+            persistent=True,
+            manual_ack=not auto_ack,
+            client_class=IngestClient,
         )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_telemetry = self._on_telemetry
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._connected_at = 0.0
@@ -209,11 +215,18 @@ class IngestWorker:
         self.metrics.unacked.set(0)
         log.warning("disconnected from broker: %s", rc)
 
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+    def _on_telemetry(self, topic: str, payload: bytes, mid: int) -> None:
         # Metrics are updated per batch, not per message: this is the hot path.
         self._received += 1
+        decoded = decode(topic, payload)
+        self._batch.add(decoded.readings, decoded.rejection, mid)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        """What the short path leaves to paho: QoS 0, properties, auto-ack."""
+        self._received += 1
         decoded = decode(message.topic, bytes(message.payload))
-        self._batch.add(decoded.readings, decoded.rejection, message.mid, message.qos)
+        ack = message.mid if message.qos and not self._auto_ack else None
+        self._batch.add(decoded.readings, decoded.rejection, ack)
 
     # -- store -----------------------------------------------------------------
 
@@ -236,9 +249,7 @@ class IngestWorker:
             return
         self.metrics.write_seconds.observe(time.perf_counter() - started)
         self._store_up()
-        for mid, qos in batch.acks:
-            if qos and not self._auto_ack:
-                self._client.ack(mid, qos)
+        self._client.ack_many(batch.acks)
         self._count(batch, result.stored if result else 0, result.duplicates if result else 0)
         batch.clear()
         self.metrics.unacked.set(0)

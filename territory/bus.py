@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -12,6 +12,8 @@ from paho.mqtt.properties import Properties
 from pydantic import BaseModel, Field
 
 Protocol = Literal["5", "3.1.1"]
+ClientT = TypeVar("ClientT", bound=mqtt.Client)
+
 _PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311, "311": mqtt.MQTTv311}
 
 
@@ -52,12 +54,34 @@ class BrokerAddress(BaseModel):
         return self.protocol == "5"
 
 
+@overload
 def make_client(
     address: BrokerAddress,
     client_id: str = "",
     *,
     persistent: bool = False,
     manual_ack: bool = False,
+) -> mqtt.Client: ...
+
+
+@overload
+def make_client(
+    address: BrokerAddress,
+    client_id: str = "",
+    *,
+    persistent: bool = False,
+    manual_ack: bool = False,
+    client_class: type[ClientT],
+) -> ClientT: ...
+
+
+def make_client(
+    address: BrokerAddress,
+    client_id: str = "",
+    *,
+    persistent: bool = False,
+    manual_ack: bool = False,
+    client_class: type[mqtt.Client] = mqtt.Client,
 ) -> mqtt.Client:
     """A paho client for `address`. A persistent one keeps its session (and the broker's
     queue for it) across disconnects, which only works with a stable client id."""
@@ -66,7 +90,7 @@ def make_client(
     kwargs: dict[str, object] = {}
     if not address.is_v5:
         kwargs["clean_session"] = not persistent
-    client = mqtt.Client(
+    client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=_PROTOCOLS[address.protocol],

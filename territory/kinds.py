@@ -7,24 +7,46 @@ payload reads the same here as in any NGSI-LD broker.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# datetime's own range: a device time beyond it is a broken clock, not a date.
+_LATEST_EPOCH_S = 253_402_300_799
 
-def _to_datetime(value: Any) -> datetime:
-    """Accept an RFC 3339 string or epoch seconds; always return an aware UTC datetime."""
-    if isinstance(value, bool):
-        raise PydanticCustomError("wrong_type", "timestamp must be RFC 3339 or epoch seconds")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise PydanticCustomError("finite_number", "timestamp must be a finite number")
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value, tz=UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise PydanticCustomError("ts_out_of_range", "epoch seconds out of range") from exc
+
+def _out_of_range() -> PydanticCustomError:
+    return PydanticCustomError("ts_out_of_range", "epoch seconds out of range")
+
+
+def _to_epoch_ns(value: Any) -> int:
+    """RFC 3339 or epoch seconds → integer epoch nanoseconds, at microsecond resolution.
+
+    An int rather than a datetime because this runs for every message ingested, and
+    the store keys readings on nanoseconds anyway.
+    """
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise PydanticCustomError("finite_number", "timestamp must be a finite number")
+        if abs(value) > _LATEST_EPOCH_S:
+            raise _out_of_range()
+        return round(value * 1e6) * 1000
+    if type(value) is int:
+        if abs(value) > _LATEST_EPOCH_S:
+            raise _out_of_range()
+        return value * 1_000_000_000
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
@@ -32,13 +54,25 @@ def _to_datetime(value: Any) -> datetime:
             raise PydanticCustomError("wrong_type", "timestamp is not RFC 3339") from exc
         if parsed.tzinfo is None:
             raise PydanticCustomError("wrong_type", "RFC 3339 timestamp needs an offset or Z")
-        return parsed.astimezone(UTC)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return (parsed - _EPOCH) // _MICROSECOND * 1000
+    if isinstance(value, datetime) and not isinstance(value, bool):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return (aware - _EPOCH) // _MICROSECOND * 1000
     raise PydanticCustomError("wrong_type", "timestamp must be RFC 3339 or epoch seconds")
 
 
-Timestamp = Annotated[datetime, BeforeValidator(_to_datetime)]
+DeviceTime = Annotated[
+    int,
+    PlainValidator(_to_epoch_ns),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}],
+            "description": "RFC 3339 or epoch seconds",
+        }
+    ),
+]
+"""A device time as sent (RFC 3339 or epoch seconds), held as integer epoch nanoseconds."""
+
 Kilowatts = Annotated[float, Field(ge=-1e6, le=1e6)]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
@@ -48,7 +82,9 @@ class Telemetry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True, frozen=True)
 
-    ts: Timestamp = Field(description="Device time of the reading: RFC 3339 or epoch seconds.")
+    ts: DeviceTime = Field(
+        description="Device time of the reading: RFC 3339 or epoch seconds (held as epoch ns)."
+    )
     seq: NonNegativeInt = Field(description="Per-device sequence number, increasing.")
     id: str | None = Field(
         default=None, description="Device id; when present it must equal the topic's device id."
@@ -100,7 +136,7 @@ class EvCharger(Telemetry):
     requestedEnergy: float | None = Field(
         default=None, ge=0, le=1000, description="Energy still wanted by the plugged vehicle, kWh."
     )
-    departure: Timestamp | None = Field(
+    departure: DeviceTime | None = Field(
         default=None, description="When the plugged vehicle leaves: RFC 3339 or epoch seconds."
     )
 
@@ -115,7 +151,7 @@ class EvCharger(Telemetry):
     def attributes(self) -> dict[str, float | int | str | bool]:
         found = super().attributes()
         if self.departure is not None:
-            found["departure"] = self.departure.timestamp()
+            found["departure"] = self.departure / 1e9
         return found
 
 

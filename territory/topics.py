@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 ROOT = "territory"
@@ -36,6 +37,9 @@ def shared(group: str, topic_filter: str) -> str:
     return f"$share/{group}/{topic_filter}"
 
 
+# A territory has tens of thousands of devices, each on a fixed topic: ingest parses the
+# same topics over and over.
+@lru_cache(maxsize=1 << 17)
 def parse_device_topic(topic: str, suffix: str = "telemetry") -> DeviceTopic | None:
     """Split `territory/{zone}/{kind}/{device_id}/{suffix}`; None when it is not that shape."""
     parts = topic.split("/")
