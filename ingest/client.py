@@ -112,6 +112,17 @@ class IngestClient(mqtt.Client):
         if packet:
             self._packet_queue(_PUBACK_COMMAND, packet, 0, 1)
 
+    def read_waiting(self, more: Callable[[], bool]) -> mqtt.MQTTErrorCode:
+        """Read packets already received while `more()` holds, without select(): paho's
+        loop() reads one packet per select() call, which under load is the cost."""
+        while more() and self._sock is not None:
+            rc = self._packet_read()
+            if rc == mqtt.MQTTErrorCode.MQTT_ERR_AGAIN:
+                return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+            if rc != mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return self._loop_rc_handle(rc)
+        return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+
     def _short_path(self) -> TelemetryHandler | None:
         return self.on_telemetry if self._manual_ack else None
 

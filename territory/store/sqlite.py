@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic_core import to_json
+
 from territory.readings import Reading, Rejection
 from territory.store.base import Plan, StoreStats, StoreUnavailable, WriteResult
 
@@ -80,8 +82,9 @@ class SqliteStore:
         return cls(path[1:])
 
     def write(self, readings: Sequence[Reading]) -> WriteResult:
+        # pydantic-core's encoder: several times faster than json.dumps per row.
         rows = [
-            (r.device_id, r.ts_ns, r.seq, r.kind, r.zone, r.arrival_ns, json.dumps(r.fields))
+            (r.device_id, r.ts_ns, r.seq, r.kind, r.zone, r.arrival_ns, to_json(r.fields).decode())
             for r in readings
         ]
         with self._transaction() as db:
