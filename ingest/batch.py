@@ -31,6 +31,14 @@ class Batch:
         if ack is not None:
             self.acks.append(ack)
 
+    def absorb(self, earlier: Batch) -> None:
+        """Take back an earlier batch whose write failed: it goes first, and its age counts."""
+        self.readings[:0] = earlier.readings
+        self.rejections[:0] = earlier.rejections
+        self.acks[:0] = earlier.acks
+        self.started = min(self.started, earlier.started) if self.received else earlier.started
+        self.received += earlier.received
+
     def __len__(self) -> int:
         return self.received
 

@@ -1,9 +1,11 @@
 """One ingest worker: subscribe, decode, batch, write durably, then acknowledge.
 
-The whole loop runs on one thread, paho's network loop included: a store write
-blocks reading from the broker, which is the backpressure we want, and no lock
-guards the batch. A message is acknowledged only after the batch holding it is
-in the store, so a killed worker loses nothing: the broker redelivers.
+paho's network loop, decoding and batching run on one thread, so no lock guards
+the batch; store writes run on a second one (`ingest.writer`), one batch at a
+time, while the next batch fills. A message is acknowledged only after the batch
+holding it is in the store, so a killed worker loses nothing: the broker
+redelivers. Past `max_pending` unacknowledged messages the worker stops reading,
+and the broker holds the rest: that is the backpressure.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from ingest.backoff import Backoff
 from ingest.batch import Batch
 from ingest.client import IngestClient
 from ingest.metrics import IngestMetrics
+from ingest.writer import BatchWriter, Written
 from territory import topics
 from territory.bus import BrokerAddress, connect, make_client
 from territory.decode import decode
 from territory.settings import IngestSettings
-from territory.store import Store, StoreUnavailable
+from territory.store import Store, WriteResult
 
 log = logging.getLogger("ingest")
 
@@ -85,6 +88,9 @@ class IngestWorker:
         self._received_counted = 0
         self._store_backoff = Backoff()
         self._store_retry_at = 0.0
+        self._writer = BatchWriter(store)
+        self._writing = 0  # messages in the batch the writer holds
+        self._connection = 0  # counts connections: message ids are only valid on their own
         self._subscribed = threading.Event()
 
     @property
@@ -99,23 +105,36 @@ class IngestWorker:
         while not stop.is_set():
             if not self.health.broker_connected and not self._connect(broker_backoff, stop):
                 continue
-            if len(self._batch) >= self.settings.max_pending:
-                # Held batch is full while the store is down: stop reading, so the
-                # broker keeps the rest queued instead of us holding it in memory.
+            if self._unacked() >= self.settings.max_pending:
+                # Full while the store is slow or down: stop reading, so the broker keeps
+                # the rest queued instead of us holding it in memory.
                 self._client.loop_misc()
-                stop.wait(_LOOP_TIMEOUT_S * 10)
+                if self._writer.busy:
+                    self._settle(self._writer.collect(timeout=_LOOP_TIMEOUT_S * 10))
+                else:
+                    stop.wait(_LOOP_TIMEOUT_S * 10)
             else:
                 self._client.loop(timeout=_LOOP_TIMEOUT_S)
                 self._drain()
             self._flush_if_due()
             self._watchdog()
-        self._flush_if_due(force=True)
+        self._finish()
         self._client.disconnect()
 
     def _drain(self) -> None:
-        """Read every packet already waiting, up to a full batch. paho's loop() reads one
-        packet per select() call; under load that select() per message is the cost."""
-        self._client.read_waiting(lambda: len(self._batch) < self._batch.max_size)
+        """Read what the broker already sent: up to a full batch, or while the writer is
+        busy, up to what the worker may hold."""
+        batch = self._batch
+
+        def more() -> bool:
+            if self._writer.busy:
+                return len(batch) + self._writing < self.settings.max_pending
+            return len(batch) < batch.max_size
+
+        self._client.read_waiting(more)
+
+    def _unacked(self) -> int:
+        return len(self._batch) + self._writing
 
     def wait_subscribed(self, timeout: float) -> bool:
         return self._subscribed.wait(timeout)
@@ -127,7 +146,7 @@ class IngestWorker:
             "broker_connected": self.health.broker_connected,
             "subscribed": subscribed,
             "store_up": self.health.store_up,
-            "unacked": len(self._batch),
+            "unacked": self._unacked(),
             "last_flush": self.health.last_flush,
             "last_error": self.health.last_error,
         }
@@ -208,9 +227,11 @@ class IngestWorker:
         self.metrics.broker_up.set(0)
         self._subscribed.clear()
         # Message ids of the lost connection mean nothing on the next one; the broker
-        # redelivers everything unacknowledged, so the unwritten batch is dropped.
+        # redelivers everything unacknowledged, so the unwritten batch is dropped (and
+        # a batch being written will not be acknowledged).
+        self._connection += 1
         self._batch.clear()
-        self.metrics.unacked.set(0)
+        self.metrics.unacked.set(self._writing)
         log.warning("disconnected from broker: %s", rc)
 
     def _on_telemetry(self, topic: str, payload: bytes, mid: int) -> None:
@@ -228,40 +249,56 @@ class IngestWorker:
 
     # -- store -----------------------------------------------------------------
 
-    def _flush_if_due(self, force: bool = False) -> None:
+    def _flush_if_due(self) -> None:
         self.metrics.received.inc(self._received - self._received_counted)
         self._received_counted = self._received
-        batch = self._batch
-        self.metrics.unacked.set(len(batch))
-        if not len(batch) or not (force or batch.due()):
+        self._settle(self._writer.collect())
+        self.metrics.unacked.set(self._unacked())
+        if self._writer.busy or not self._batch.due():
             return
-        if not force and time.monotonic() < self._store_retry_at:
+        if time.monotonic() >= self._store_retry_at:
+            self._submit()
+
+    def _submit(self) -> None:
+        self._writer.submit(self._batch, self._connection)
+        self._writing = len(self._batch)
+        self._batch = Batch(self.settings.batch_size, self.settings.batch_age_ms / 1000)
+
+    def _finish(self) -> None:
+        """On the way out: wait for the write in progress, write what is left once."""
+        self._settle(self._writer.collect(timeout=None))
+        if len(self._batch):
+            self._submit()
+            self._settle(self._writer.collect(timeout=None))
+        self._writer.close()
+
+    def _settle(self, written: Written | None) -> None:
+        """Acknowledge and count a finished write, or hold its batch for a retry."""
+        if written is None:
             return
-        started = time.perf_counter()
-        try:
-            result = self.store.write(batch.readings) if batch.readings else None
-            if batch.rejections:
-                self.store.write_rejects(batch.rejections)
-        except StoreUnavailable as exc:
-            self._store_down(str(exc))
+        self._writing = 0
+        same_connection = written.connection == self._connection
+        if written.result is None:
+            if same_connection:
+                self._batch.absorb(written.batch)
+            self._store_down(written.error)
             return
-        self.metrics.write_seconds.observe(time.perf_counter() - started)
+        self.metrics.write_seconds.observe(written.seconds)
         self._store_up()
-        self._client.ack_many(batch.acks)
-        self._count(batch, result.stored if result else 0, result.duplicates if result else 0)
-        batch.clear()
-        self.metrics.unacked.set(0)
+        if same_connection:
+            self._client.ack_many(written.batch.acks)
+        self._count(written.batch, written.result)
         self.health.last_flush = time.time()
 
-    def _count(self, batch: Batch, stored: int, duplicates: int) -> None:
+    def _count(self, batch: Batch, result: WriteResult) -> None:
         self.metrics.batch_size.observe(len(batch))
         written_ns = time.time_ns()
         # An evenly spaced sample: observing every reading costs more than decoding it.
         readings = batch.readings
         for reading in readings[:: 1 + len(readings) // _LAG_SAMPLES_PER_BATCH]:
             self.metrics.lag_seconds.observe((written_ns - reading.ts_ns) / 1e9)
-        self.metrics.stored.inc(stored)
-        self.metrics.duplicates.inc(duplicates)
+        self.metrics.stored.inc(result.stored)
+        self.metrics.duplicates.inc(result.duplicates)
         for rejection in batch.rejections:
             self.metrics.rejected.labels(rejection.reason.value).inc()
             if self.settings.deadletter_publish:
@@ -276,7 +313,7 @@ class IngestWorker:
             log.error(
                 "store unavailable (%s); holding %d messages unacknowledged",
                 error,
-                len(self._batch),
+                self._unacked(),
             )
         self.health.store_up = False
         self.health.last_error = error

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from territory.store import open_store
-from tests.ingest.conftest import wait_until
+from tests.ingest.conftest import wait_until, worker_thread
 from tests.ingest.harness import CountingPublisher, IngestProcess
 from tests.services import Influxd, Mosquitto
 
@@ -172,3 +172,39 @@ def test_broker_restart_is_survived_and_the_session_resumed(
     assert len(before.acked) == len(after.acked) == 3_000
     assert not (before.acked | after.acked) - set(keys)
     assert len(keys) == len(set(keys))
+
+
+def test_a_worker_holds_at_most_max_pending_while_the_store_is_down(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    influxd = Influxd(tmp_path / "influxd")
+    influxd.start()
+    store = open_store(influxd.store_url("bounded"))
+    influxd.stop()
+    publisher = CountingPublisher(mosquitto.url)
+    held: list[int] = []
+    try:
+        with worker_thread(
+            mosquitto.url, store, client_id="bounded", max_pending=500, batch_size=100
+        ) as worker:
+            publisher.run(3_000)
+            wait_until(lambda: worker.status()[1]["unacked"] == 500, 20)
+            for _ in range(20):
+                held.append(int(str(worker.status()[1]["unacked"])))
+                time.sleep(0.1)
+            down = worker.status()[1]["store_up"] is False
+            influxd.start()
+            wait_until(lambda: store.stats().readings >= 3_000, 60)
+            stored = {
+                (r.device_id, r.seq)
+                for d in range(publisher.devices)
+                for r in store.history(f"m-{d}", 0, 2**62)
+            }
+    finally:
+        store.close()
+        influxd.stop()
+
+    assert down, "the worker did not report the store down"
+    assert max(held) == 500, f"held {max(held)} unacknowledged messages, the bound is 500"
+    assert len(publisher.acked) == 3_000
+    assert not publisher.acked - stored, f"{len(publisher.acked - stored)} readings lost"
