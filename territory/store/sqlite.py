@@ -91,7 +91,7 @@ class SqliteStore:
             before = db.total_changes
             db.executemany(_INSERT_READING, rows)
             stored = db.total_changes - before
-            db.executemany(_UPSERT_LATEST, rows)
+            db.executemany(_UPSERT_LATEST, _newest_per_device(rows))
             if stored < len(rows):
                 db.execute(
                     "UPDATE totals SET value = value + ? WHERE name = 'duplicates'",
@@ -179,6 +179,17 @@ class SqliteStore:
 
 def _readings(rows: Iterable[tuple[Any, ...]]) -> Iterable[Reading]:
     return map(reading_from_row, rows)
+
+
+def _newest_per_device(rows: list[tuple[Any, ...]]) -> Iterable[tuple[Any, ...]]:
+    """Each device's newest row of a batch (by device time, then seq): the only one that
+    can become its latest, so the only one worth an upsert."""
+    newest: dict[str, tuple[Any, ...]] = {}
+    for row in rows:
+        kept = newest.get(row[0])
+        if kept is None or (row[1], row[2]) > (kept[1], kept[2]):
+            newest[row[0]] = row
+    return newest.values()
 
 
 def reading_from_row(row: tuple[Any, ...]) -> Reading:

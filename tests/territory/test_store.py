@@ -79,6 +79,14 @@ def test_latest_is_by_device_time_not_arrival(store: Store) -> None:
     assert {r.device_id for r in store.latest()} == {"m-1", "b-1"}
 
 
+def test_latest_within_one_batch_is_the_newest_whatever_the_order(store: Store) -> None:
+    store.write([reading("m-2", 30, 1, 1.0), reading("m-2", 2, 3, 3.0), reading("m-2", 50, 2, 2.0)])
+    store.write([reading("m-2", 40, 4, 4.0), reading("m-3", 9, 1, 5.0)])
+    latest = {r.device_id: r for r in store.latest()}
+    assert (latest["m-2"].seq, latest["m-2"].fields["activePower"]) == (3, 3.0)
+    assert latest["m-3"].seq == 1
+
+
 def test_history_is_ordered_and_bounded(store: Store) -> None:
     store.write([reading("m-1", s, 100 - s, float(s)) for s in (50, 10, 30, 70)])
     found = store.history("m-1", NOW_NS - 60 * 10**9, NOW_NS - 10 * 10**9)
