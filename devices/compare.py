@@ -122,11 +122,12 @@ def run_arm(
 ) -> Arm:
     """One seeded run on a virtual clock, with the policy from `factory` if any."""
     clock = VirtualClock(start, speed)
-    sink = ObservingSink()
+    policy = factory(scenario) if factory is not None else None
+    # A policy with a `telemetry` sink gets every message, as a broker subscriber would.
+    sink = ObservingSink(forward=getattr(policy, "telemetry", None))
     twin = Twin(scenario, clock, sink, seed=seed)
     controller = None
-    if factory is not None:
-        policy = factory(scenario)
+    if policy is not None:
 
         def controller() -> list[Any]:
             return list(policy(observe(twin, sink)))

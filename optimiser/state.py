@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -20,6 +21,8 @@ from territory.readings import Reading
 from territory.store import Store
 
 PLUGGED = ("charging", "occupied")
+MIN_FIRST_SLOT_SHARE = 1 / 15  # a vehicle leaving within the minute is planned as if for one
+MAX_SESSION_KWH = 1e4  # the problem format's bound on a session's energy
 # (feeder id, now, slots, slot seconds, base load now) -> base load per slot, kW
 BaseLoadForecast = Callable[[str, float, int, float, float], np.ndarray]
 
@@ -31,6 +34,12 @@ class LiveSettings:
     slot_minutes: float = 15.0
     horizon_slots: int = 32
     max_age_s: float = 900.0
+    # Re-solved every tick with vehicles still to come: charge as early as possible, so
+    # that later headroom stays free for them (see EnergyProblem.objective).
+    objective: Literal["cost", "headroom"] = "headroom"
+    # Share of each feeder's limit left unplanned: base load moves and vehicles plug in
+    # between ticks, and the plan would otherwise fill the feeder to its very limit.
+    limit_margin: float = 0.03
 
 
 @dataclass
@@ -40,6 +49,19 @@ class LiveEnergy:
     problem: EnergyProblem
     charger_zone: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    # Chargers with no vehicle on a planned feeder: a vehicle plugging in before the next
+    # tick draws at most what the plan leaves free (their set-point until then).
+    idle_chargers: list[IdleCharger] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IdleCharger:
+    """A charger with no vehicle plugged, as its newest reading shows it."""
+
+    device_id: str
+    zone: str
+    feeder: str
+    max_power_kw: float
 
 
 def build_energy_problem(
@@ -76,7 +98,7 @@ def build_energy_problem(
             {
                 "id": fid,
                 "zone": feeder.zone,
-                "limit_kw": _number(feeder, "powerLimit"),
+                "limit_kw": _number(feeder, "powerLimit") * (1.0 - settings.limit_margin),
                 "base_load_kw": [round(float(v), 4) for v in base],
                 "pv_kw": round(pv_now.get(fid, 0.0), 4),
             }
@@ -88,16 +110,27 @@ def build_energy_problem(
             "start": now,
             "feeders": feeder_specs,
             "sessions": sessions,
+            "objective": settings.objective,
         }
     )
-    return LiveEnergy(problem=problem, charger_zone=zones, notes=notes)
+    idle = [
+        IdleCharger(c.device_id, c.zone, str(c.fields["feeder"]), _number(c, "maxPower"))
+        for c in chargers
+        if c.fields.get("status") == "available" and c.fields.get("feeder") in known
+    ]
+    return LiveEnergy(problem=problem, charger_zone=zones, notes=notes, idle_chargers=idle)
 
 
 def _sessions(
     chargers: list[Reading], feeders: set[str], now: float, slots: int, slot_s: float
 ) -> tuple[list[dict[str, object]], dict[str, str], list[str]]:
     """One session per plugged charger still wanting energy; its departure rounded down to
-    a slot (at least the first, so a vehicle about to leave still gets its set-point)."""
+    a slot (at least the first, so a vehicle about to leave still gets its set-point).
+
+    A vehicle leaving within the first slot charges only for the part of it left: the
+    plan holds a slot's power as one set-point, so that vehicle asks for its energy
+    divided by that share. The set-point is then the power that delivers its energy by
+    its departure, not an average over a slot it will not see the end of."""
     sessions: list[dict[str, object]] = []
     zones: dict[str, str] = {}
     notes: list[str] = []
@@ -112,7 +145,9 @@ def _sessions(
         if feeder not in feeders:
             notes.append(f"charger {charger.device_id}: no fresh reading of feeder {feeder}")
             continue
-        leaves = min(max(math.floor((float(departure) - now) / slot_s), 1), slots)
+        stay_s = float(departure) - now
+        leaves = min(max(math.floor(stay_s / slot_s), 1), slots)
+        share = min(max(stay_s / slot_s, MIN_FIRST_SLOT_SHARE), 1.0)
         sessions.append(
             {
                 "id": charger.device_id,
@@ -120,7 +155,7 @@ def _sessions(
                 "zone": charger.zone,
                 "arrival_slot": 0,
                 "departure_slot": leaves,
-                "energy_kwh": float(wanted),
+                "energy_kwh": min(float(wanted) / share, MAX_SESSION_KWH),
                 "max_power_kw": _number(charger, "maxPower"),
             }
         )

@@ -6,30 +6,12 @@ from devices.commands import Command
 from devices.compare import compare, run_arm, start_of_day
 from devices.observe import Observation
 from devices.policies import Policy, reference
-from devices.scenario import Scenario, load_scenario
-from tests.services import REPO
-
-
-def _demo_for_tests() -> Scenario:
-    """The demo with slower readings (the world's dynamics do not depend on them)."""
-    demo = load_scenario(REPO / "config/territories/demo.yaml")
-    periods = demo.periods.model_copy(
-        update={
-            "meter": 120.0,
-            "pv": 120.0,
-            "feeder": 15.0,
-            "ev_charger": 30.0,
-            "bike_station": 60.0,
-            "traffic": 600.0,
-            "transit_counter": 600.0,
-            "air": 900.0,
-        }
-    )
-    return demo.model_copy(update={"periods": periods, "step_s": 20.0})
+from devices.scenario import Scenario
+from tests.devices.demo import demo_for_tests
 
 
 def test_the_reference_policy_improves_what_it_targets_over_a_day() -> None:
-    scenario = _demo_for_tests()
+    scenario = demo_for_tests()
     start = start_of_day("2026-06-21", scenario.utc_offset_h)
     result = compare(scenario, 3, start, 86400.0, reference, "reference")
     before, after = result.baseline.kpis, result.controlled.kpis
@@ -49,7 +31,7 @@ def test_the_reference_policy_improves_what_it_targets_over_a_day() -> None:
 
 
 def test_a_policy_sees_decoded_telemetry_vans_and_bookings() -> None:
-    scenario = _demo_for_tests()
+    scenario = demo_for_tests()
     seen: list[Observation] = []
 
     def factory(_: Scenario) -> Policy:
@@ -70,13 +52,3 @@ def test_a_policy_sees_decoded_telemetry_vans_and_bookings() -> None:
     assert len(last.vans) == len(scenario.vans)
     assert {s.corridor for s in last.slots} == {c.id for c in scenario.corridors}
     assert arm.commands == {}
-
-
-def test_the_optimisers_live_domains_drive_the_twin() -> None:
-    from devices.optimiser_policy import live_domains
-
-    scenario = _demo_for_tests()
-    evening = start_of_day("2026-06-21", scenario.utc_offset_h) + 18 * 3600.0
-    arm = run_arm(scenario, 3, evening, 3600.0, live_domains, control_every_s=600.0)
-    assert arm.commands.get("ChargerSetpoint", 0) > 0
-    assert arm.rejected_commands == {}
