@@ -121,6 +121,7 @@ class BaseLoadForecaster:
         self._read_to_ns: dict[str, int] = {}
         self._feeder_of: dict[str, tuple[str, str]] = {}  # device -> (kind, feeder)
         self._report: dict[str, Any] = {}
+        self._reported_bin: int | None = None
 
     def update(self, store: Store, now: float) -> None:
         """Read what arrived since the last update (history_days on the first)."""
@@ -135,7 +136,10 @@ class BaseLoadForecaster:
                     continue
                 self._feeder_of[reading.device_id] = (kind, str(feeder))
                 self._read(store, reading.device_id, attribute, now)
-        self._report = self._backtest()
+        # The backtest only changes when a bin completes; ticks come far more often.
+        bin_now = int(now // self.bin_s)
+        if bin_now != self._reported_bin:
+            self._report, self._reported_bin = self._backtest(), bin_now
 
     def base_bins(self, feeder_id: str) -> dict[int, float]:
         """Base load per bin: feeder head − EV charging + PV on that feeder."""
