@@ -1,10 +1,13 @@
 """The night run: solve a static rebalancing problem within a time limit.
 
 Small instances (up to EXACT_STATIONS stations) are solved to proved optimality by
-CP-SAT, hinted with a quick routing solution. Larger ones get a guided local search of
-the routing library for a start (20% of the budget), the iterated giant-tour search with
-don't-look bits (`fast_search.py`, 70%) and an LP lower bound from a short
-cutting-plane run (10%).
+CP-SAT, hinted with a quick routing solution. Larger ones run two searches at once, one
+per core (`static_parallel.py`): each takes a guided local search of the routing library
+for a start (20% of the budget; the two start from different constructions), then the
+iterated giant-tour search with don't-look bits (`fast_search.py`, another seed and
+kick mix each). This process stops searching at 90% of the budget for an LP lower
+bound from a short cutting-plane run; the other searches to the end. The cheaper of the
+two solutions is returned.
 Should the routing find nothing (a fleet too small for a first solution to be found),
 a greedy construction is the fallback; if that fails too, the run has failed.
 """
@@ -19,7 +22,8 @@ from optimiser.mobility.exact import solve_exact
 from optimiser.mobility.fast_search import fast_search
 from optimiser.mobility.model import StaticProblem, StaticRoute, StaticStop
 from optimiser.mobility.routes import route_cost, start_load, total_cost
-from optimiser.mobility.static_routing import RoutingModel
+from optimiser.mobility.static_parallel import SearchPlan, SecondSearch, usable_cores
+from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
 from optimiser.mobility.static_search import GLS, iterated_search
 
 EXACT_STATIONS = 20
@@ -27,6 +31,14 @@ _HINT_SHARE = 0.15  # of the budget for the routing hint on small instances
 _ROUTING_SHARE = 0.2  # of the budget for the routing start on larger ones
 _BOUND_SHARE = 0.1  # of the budget for the LP bound; the rest goes to fast_search
 _SLACK = 0.01  # fast_search walks through tours up to 1% above the best
+# The second core's search also splits a fifth of its kicks into routes of their own:
+# worse on average, but it reaches the several-route solutions the first one misses.
+_SECOND_SPLIT_SHARE = 0.2
+# The second core's search starts the routing from another first solution: the spread
+# of starts is what makes the better of two searches pay.
+_SECOND_ROUTING = RoutingConfig(
+    first_solution="PARALLEL_CHEAPEST_INSERTION", metaheuristic="GUIDED_LOCAL_SEARCH"
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +58,8 @@ def solve_static(problem: StaticProblem, time_limit: float, seed: int = 0) -> St
     began = time.monotonic()
     cost, changes, capacity = problem.travel_cost, problem.changes, problem.van_capacity
     stations = len(problem.stations)
-    vehicles = problem.fleet_size or stations
-    model = RoutingModel(cost, changes, capacity, min(vehicles, stations))
     if stations <= EXACT_STATIONS:
+        model = RoutingModel(cost, changes, capacity, min(problem.fleet_size or stations, stations))
         hint, _ = iterated_search(model, _HINT_SHARE * time_limit, seed)
         left = time_limit - (time.monotonic() - began)
         exact = solve_exact(cost, changes, capacity, problem.fleet_size, left, hint=hint)
@@ -64,15 +75,72 @@ def solve_static(problem: StaticProblem, time_limit: float, seed: int = 0) -> St
         if exact.bound == float("inf"):
             return _result("failed", [], cost, exact.bound, "cp-sat", began)
         return _fallback(problem, began, exact.bound)
-    routes = model.solve(GLS, _ROUTING_SHARE * time_limit)
+    return solve_large(problem, time_limit, seed, began)
+
+
+def solve_large(
+    problem: StaticProblem, time_limit: float, seed: int = 0, began: float | None = None
+) -> StaticResult:
+    """The path of instances above EXACT_STATIONS: two searches (one per core), a bound.
+
+    It works on any size: tests run it on instances small enough to enumerate.
+    """
+    began = time.monotonic() if began is None else began
+    cost, changes, capacity = problem.travel_cost, problem.changes, problem.van_capacity
+    vehicles = problem.fleet_size or len(problem.stations)
+    model = RoutingModel(cost, changes, capacity, min(vehicles, len(problem.stations)))
+    search_until = began + time_limit * (1.0 - _BOUND_SHARE)
+    routing_s = _ROUTING_SHARE * time_limit
+    if usable_cores() < 2:
+        routes = _search(problem, model, vehicles, seed, routing_s, search_until)
+        bound = lp_bound(cost, changes, capacity, problem.fleet_size, _left(began, time_limit))
+        return _large_result(problem, routes, bound, began)
+    # The other core searches for the whole budget, while this one searches, then bounds.
+    plan = SearchPlan(_SECOND_ROUTING, _ROUTING_SHARE, seed + 1, _SLACK, _SECOND_SPLIT_SHARE)
+    deadline = time.time() + _left(began, time_limit)
+    with SecondSearch(cost, changes, capacity, model.vehicles, plan, deadline) as second:
+        routes = _search(problem, model, vehicles, seed, routing_s, search_until)
+        bound = lp_bound(cost, changes, capacity, problem.fleet_size, _left(began, time_limit))
+        routes = _better(cost, routes, second.result())
+    return _large_result(problem, routes, bound, began)
+
+
+def _left(began: float, time_limit: float) -> float:
+    return time_limit - (time.monotonic() - began)
+
+
+def _search(
+    problem: StaticProblem,
+    model: RoutingModel,
+    vehicles: int,
+    seed: int,
+    routing_s: float,
+    until: float,
+) -> list[list[int]] | None:
+    """The routing start for `routing_s`, then fast_search until `until` (monotonic)."""
+    cost, changes, capacity = problem.travel_cost, problem.changes, problem.van_capacity
+    routes = model.solve(GLS, routing_s)
     if routes is not None:
-        left = time_limit * (1.0 - _BOUND_SHARE) - (time.monotonic() - began)
+        left = until - time.monotonic()
         routes, _ = fast_search(cost, changes, capacity, routes, left, seed, vehicles, _SLACK)
-    bound_budget = time_limit - (time.monotonic() - began)
-    bound = lp_bound(cost, changes, capacity, problem.fleet_size, bound_budget)
+    return routes
+
+
+def _better(
+    cost: list[list[int]], first: list[list[int]] | None, second: list[list[int]] | None
+) -> list[list[int]] | None:
+    """The cheaper of two solutions (the first on a tie); None only if both are."""
+    if first is None or second is None:
+        return first if second is None else second
+    return second if total_cost(cost, second) < total_cost(cost, first) else first
+
+
+def _large_result(
+    problem: StaticProblem, routes: list[list[int]] | None, bound: float, began: float
+) -> StaticResult:
     if routes is None:
         return _fallback(problem, began, bound)
-    return _result("feasible", routes, cost, bound, "routing", began)
+    return _result("feasible", routes, problem.travel_cost, bound, "routing", began)
 
 
 def _result(

@@ -87,3 +87,22 @@ def test_a_descent_ends_in_a_local_optimum_of_or_opt_checked_by_enumeration() ->
             routes = tours.to_routes(candidate)
             if all(_route_ok(r, changes, 15) for r in routes):
                 assert _cost(cost, routes) >= base
+
+
+@pytest.mark.parametrize("split_share", [0.0, 1.0])
+def test_kicks_keep_every_station_and_the_capacity(split_share: float) -> None:
+    # Capacity 30 with changes of ±10: one route can hold every station, and most kicks
+    # of a single route stay single routes unless they are made to split.
+    problem = static_instance(40, 9, capacity=30)
+    tours = fs.FastTour(problem.travel_cost, problem.changes, 30)
+    tour = tours.descend(tours.from_routes([[i] for i in range(1, 41)]))
+    rng = random.Random(9)
+    split = 0
+    for _ in range(50):
+        kicked, joints = tours.kick(tour, rng, split_share)
+        routes = tours.to_routes(kicked)
+        assert sorted(n for r in routes for n in r) == list(range(1, 41))
+        assert all(_route_ok(r, problem.changes, 30) for r in routes)
+        assert set(joints) <= set(tour)
+        split += kicked.count(0) > tour.count(0)
+    assert split == 50 if split_share == 1.0 else split < 25
