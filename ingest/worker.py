@@ -113,6 +113,11 @@ class IngestWorker:
                     self._settle(self._writer.collect(timeout=_LOOP_TIMEOUT_S * 10))
                 else:
                     stop.wait(_LOOP_TIMEOUT_S * 10)
+            elif self._writer.busy and len(self._batch) >= self._batch.max_size:
+                # The next batch is full before the last one is written: wait for the
+                # writer rather than grow the batch, which would only delay both.
+                self._client.loop_misc()
+                self._settle(self._writer.collect(timeout=_LOOP_TIMEOUT_S))
             else:
                 self._client.loop(timeout=_LOOP_TIMEOUT_S)
                 self._drain()
@@ -122,16 +127,9 @@ class IngestWorker:
         self._client.disconnect()
 
     def _drain(self) -> None:
-        """Read what the broker already sent: up to a full batch, or while the writer is
-        busy, up to what the worker may hold."""
+        """Read what the broker already sent, up to a full batch."""
         batch = self._batch
-
-        def more() -> bool:
-            if self._writer.busy:
-                return len(batch) + self._writing < self.settings.max_pending
-            return len(batch) < batch.max_size
-
-        self._client.read_waiting(more)
+        self._client.read_waiting(lambda: len(batch) < batch.max_size)
 
     def _unacked(self) -> int:
         return len(self._batch) + self._writing
