@@ -25,7 +25,11 @@ class IngestSettings(BaseModel):
     group: str | None = Field(
         default=None, description="Shared-subscription group; None subscribes directly."
     )
-    batch_size: int = Field(default=2000, gt=0, description="Flush a batch at this many messages.")
+    batch_size: int = Field(
+        default=5000,
+        gt=0,
+        description="Flush a batch at this many messages (at full load; age flushes first below).",
+    )
     batch_age_ms: int = Field(default=50, gt=0, description="Flush a batch at this age.")
     max_pending: int = Field(
         default=20000,
