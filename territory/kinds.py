@@ -85,7 +85,9 @@ class Telemetry(BaseModel):
     ts: DeviceTime = Field(
         description="Device time of the reading: RFC 3339 or epoch seconds (held as epoch ns)."
     )
-    seq: NonNegativeInt = Field(description="Per-device sequence number, increasing.")
+    seq: NonNegativeInt = Field(
+        le=2**63 - 1, description="Per-device sequence number, increasing (a signed 64-bit int)."
+    )
     id: str | None = Field(
         default=None, description="Device id; when present it must equal the topic's device id."
     )

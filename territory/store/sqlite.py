@@ -43,7 +43,8 @@ INSERT OR IGNORE INTO totals VALUES ('duplicates', 0);
 
 _INSERT_READING = (
     "INSERT INTO readings (device_id, ts_ns, seq, kind, zone, arrival_ns, fields)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6"
+    " FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
 )
 # "latest" is by device time, so a late, older reading never replaces a newer one.
 _UPSERT_LATEST = (
@@ -89,7 +90,10 @@ class SqliteStore:
         ]
         with self._transaction() as db:
             before = db.total_changes
-            db.executemany(_INSERT_READING, rows)
+            # One statement for the whole batch: SQLite unpacks it in C with the GIL
+            # released throughout, where executemany() takes the GIL back for every row
+            # and so fights the thread reading from the broker.
+            db.execute(_INSERT_READING, (to_json(rows).decode(),))
             stored = db.total_changes - before
             db.executemany(_UPSERT_LATEST, _newest_per_device(rows))
             if stored < len(rows):

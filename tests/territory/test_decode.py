@@ -99,6 +99,8 @@ def test_other_reasons(kind: str) -> None:
     assert reason_of(kind, {**EXAMPLES[kind], "id": "dev-1"}) is None
     assert reason_of(kind, {**EXAMPLES[kind], "colour": "blue"}) == RejectReason.UNKNOWN_ATTRIBUTE
     assert reason_of(kind, {**EXAMPLES[kind], "seq": -1}) == RejectReason.INVALID_VALUE
+    # Beyond a signed 64-bit int no store can key it: refused here, not at the write.
+    assert reason_of(kind, {**EXAMPLES[kind], "seq": 2**64}) == RejectReason.INVALID_VALUE
     assert reason_of(kind, b'{"ts": 1, "seq": ') == RejectReason.INVALID_JSON
     assert reason_of(kind, b"[1, 2]") == RejectReason.INVALID_SENML
     assert reason_of(kind, b"\xff\xfe") == RejectReason.INVALID_JSON
