@@ -37,7 +37,7 @@ from tests.ingest.harness import IngestProcess  # noqa: E402
 from tests.services import Influxd, Mosquitto, find_binary  # noqa: E402
 
 
-def _line(seq: int, previous_us: list[int]) -> bytes:
+def meter_line(seq: int, previous_us: list[int]) -> bytes:
     # The device time is the moment the line is written, so lag = publish → stored. It
     # always moves forward, in whole microseconds, so no two readings share a time.
     ts_us = max(time.time_ns() // 1000, previous_us[0] + 1)
@@ -58,7 +58,7 @@ def _feed(process: subprocess.Popen[bytes], count: int, rate: float | None) -> N
     assert process.stdin is not None
     previous_us = [0]
     if rate is None:
-        process.stdin.write(b"".join(_line(seq, previous_us) for seq in range(count)))
+        process.stdin.write(b"".join(meter_line(seq, previous_us) for seq in range(count)))
     else:
         # Every few milliseconds, the lines due by then in one write: a write per line
         # made the load generator cost as much CPU as the ingest it measures.
@@ -66,7 +66,7 @@ def _feed(process: subprocess.Popen[bytes], count: int, rate: float | None) -> N
         while seq < count:
             due = min(count, int((time.monotonic() - started) * rate) + 1)
             if due > seq:
-                process.stdin.write(b"".join(_line(n, previous_us) for n in range(seq, due)))
+                process.stdin.write(b"".join(meter_line(n, previous_us) for n in range(seq, due)))
                 process.stdin.flush()
                 seq = due
             time.sleep(_PACING_S)

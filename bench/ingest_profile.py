@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.ingest import meter_line  # noqa: E402
 from bench.report import markdown_table, record  # noqa: E402
 from ingest.worker import IngestWorker  # noqa: E402
 from ingest.writer import BatchWriter  # noqa: E402
@@ -66,12 +67,8 @@ def queue_backlog(broker: Mosquitto, url: str, settings: IngestSettings, count: 
         raise RuntimeError("the worker did not subscribe")
     stop.set()
     thread.join()
-    now = int(time.time())
-    lines = b"".join(
-        b'{"ts":%d.%06d,"seq":%d,"activePower":1.5,"activeEnergyImport":%d.0}\n'
-        % (now, n % 10**6, n, n)
-        for n in range(count)
-    )
+    previous_us = [0]
+    lines = b"".join(meter_line(n, previous_us) for n in range(count))
     topic = "territory/z1/meter/m-1/telemetry"
     command = [find_binary("mosquitto_pub"), "-p", str(broker.port), "-q", "1", "-M", "1000"]
     subprocess.run([*command, "-t", topic, "-l"], input=lines, check=True)

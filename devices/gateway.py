@@ -25,8 +25,8 @@ import struct
 import time
 from collections import deque
 
-from devices import frames
 from devices.commands import SUBSCRIPTIONS
+from territory import frames
 from territory.bus import BrokerAddress
 
 log = logging.getLogger(__name__)

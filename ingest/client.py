@@ -12,18 +12,17 @@ packets, reconnect and acknowledgement.
 from __future__ import annotations
 
 import ssl
-import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from territory import frames
+
 # One read-ahead holds a few thousand telemetry messages.
 _READ_AHEAD = 256 * 1024
-_PUBACK = struct.Struct("!BBH")
-_PUBACK_COMMAND = 0x40
 # PUBLISH at QoS 1, whatever its DUP and RETAIN flags.
-_QOS1_PUBLISH_MASK, _QOS1_PUBLISH = 0xF6, 0x32
+_QOS1_PUBLISH_MASK = 0xFF ^ frames.DUP_FLAG ^ 0x01
 
 TelemetryHandler = Callable[[str, bytes, int], None]
 """Receives (topic, payload, message id) of each QoS 1 PUBLISH."""
@@ -76,18 +75,15 @@ class ReadAheadSocket:
         """The next packet if it is a whole QoS 1 PUBLISH the short path can take, else
         None with nothing consumed."""
         buffer, position = self._buffer, self._position
-        if position >= len(buffer) or buffer[position] & _QOS1_PUBLISH_MASK != _QOS1_PUBLISH:
+        if position >= len(buffer) or buffer[position] & _QOS1_PUBLISH_MASK != frames.PUBLISH_QOS1:
             return None
-        length, shift, cursor = 0, 0, position + 1
-        while True:
-            if cursor >= len(buffer) or shift > 21:
-                return None
-            byte = buffer[cursor]
-            length |= (byte & 0x7F) << shift
-            cursor += 1
-            if not byte & 0x80:
-                break
-            shift += 7
+        try:
+            length_and_start = frames.read_varint(buffer, position + 1)
+        except frames.ProtocolError:
+            return None  # paho's own read reports the malformed packet
+        if length_and_start is None:
+            return None
+        length, cursor = length_and_start
         end = cursor + length
         if end > len(buffer):
             return None
@@ -108,9 +104,9 @@ class IngestClient(mqtt.Client):
 
     def ack_many(self, mids: Iterable[int]) -> None:
         """PUBACK every message id in one queued packet: one send() for a whole batch."""
-        packet = b"".join([_PUBACK.pack(_PUBACK_COMMAND, 2, mid) for mid in mids])
+        packet = b"".join([frames.puback_packet(mid) for mid in mids])
         if packet:
-            self._packet_queue(_PUBACK_COMMAND, packet, 0, 1)
+            self._packet_queue(frames.PUBACK << 4, packet, 0, 1)
 
     def read_waiting(self, more: Callable[[], bool]) -> mqtt.MQTTErrorCode:
         """Read packets already received while `more()` holds, without select(): paho's
@@ -153,7 +149,7 @@ class IngestClient(mqtt.Client):
         """A PUBLISH that came in pieces: the short path still takes it if it can."""
         header = self._in_packet["command"]
         handler = self._short_path()
-        if handler is None or header & _QOS1_PUBLISH_MASK != _QOS1_PUBLISH:
+        if handler is None or header & _QOS1_PUBLISH_MASK != frames.PUBLISH_QOS1:
             return super()._handle_publish()
         # paho accumulates the packet in a bytearray; the handler keeps immutable bytes.
         packet = bytes(self._in_packet["packet"])

@@ -232,18 +232,17 @@ class IngestWorker:
         self.metrics.unacked.set(self._writing)
         log.warning("disconnected from broker: %s", rc)
 
-    def _on_telemetry(self, topic: str, payload: bytes, mid: int) -> None:
+    def _on_telemetry(self, topic: str, payload: bytes, ack: int | None) -> None:
+        """One message into the batch, with the id to acknowledge once it is written."""
         # Metrics are updated per batch, not per message: this is the hot path.
         self._received += 1
         decoded = decode(topic, payload)
-        self._batch.add(decoded.readings, decoded.rejection, mid)
+        self._batch.add(decoded.readings, decoded.rejection, ack)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         """What the short path leaves to paho: QoS 0, properties, auto-ack."""
-        self._received += 1
-        decoded = decode(message.topic, bytes(message.payload))
         ack = message.mid if message.qos and not self._auto_ack else None
-        self._batch.add(decoded.readings, decoded.rejection, ack)
+        self._on_telemetry(message.topic, bytes(message.payload), ack)
 
     # -- store -----------------------------------------------------------------
 

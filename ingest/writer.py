@@ -59,7 +59,7 @@ class BatchWriter:
         if not self._busy:
             return None
         try:
-            written = self._done.get(timeout=timeout) if timeout != 0 else self._done.get_nowait()
+            written = self._done.get(timeout=timeout)
         except queue.Empty:
             return None
         self._busy = False

@@ -49,13 +49,12 @@ def _to_epoch_ns(value: Any) -> int:
         return value * 1_000_000_000
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(value)
         except ValueError as exc:
             raise PydanticCustomError("wrong_type", "timestamp is not RFC 3339") from exc
-        if parsed.tzinfo is None:
+        if value.tzinfo is None:
             raise PydanticCustomError("wrong_type", "RFC 3339 timestamp needs an offset or Z")
-        return (parsed - _EPOCH) // _MICROSECOND * 1000
-    if isinstance(value, datetime) and not isinstance(value, bool):
+    if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         return (aware - _EPOCH) // _MICROSECOND * 1000
     raise PydanticCustomError("wrong_type", "timestamp must be RFC 3339 or epoch seconds")

@@ -10,9 +10,8 @@ from collections import Counter
 
 import pytest
 
-from devices import frames
 from devices.gateway import BrokerUnreachable, MqttGateway
-from territory import topics
+from territory import frames, topics
 from territory.bus import BrokerAddress, connect, make_client
 from tests.devices.conftest import Collector
 from tests.devices.proxy import CuttingProxy

@@ -1,7 +1,8 @@
-"""The few MQTT 3.1.1 / 5 packets the bulk gateway speaks, as bytes.
+"""The few MQTT 3.1.1 / 5 packets our bulk paths speak, as bytes.
 
 CONNECT, CONNACK, PUBLISH, PUBACK, SUBSCRIBE, SUBACK, PINGREQ, PINGRESP and DISCONNECT:
-enough for a client that publishes QoS 1 and receives QoS 0/1 commands. PUBLISH frames
+enough for a client that publishes QoS 1 and receives QoS 0/1 commands (the simulator's
+gateway), and for ingest's short receive path on top of paho (varints, PUBACKs). PUBLISH frames
 are built from precomputed pieces (fixed header by length, packet id bytes, topic
 string by topic) so that one frame costs a single `bytes.join`.
 """

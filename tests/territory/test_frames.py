@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices import frames
+from territory import frames
 
 # MQTT 3.1.1 / 5 spec, "Remaining Length" table: the edges of each width.
 SPEC_VARINTS = [
