@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The night run's search is compiled (numba) and cached on disk: compile it at install,
+# not during the first solve.
+WARM_UP := $(BIN)/python -c "from optimiser.mobility.fast_search import warm_up; warm_up()"
 
 .PHONY: run test lint typecheck pytest services bench clean
 
@@ -14,12 +17,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .
+	$(WARM_UP)
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(WARM_UP)
 	touch $(VENV)/.installed $@
 
 services:

@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext, SpawnContext
 from types import TracebackType
 
-from optimiser.mobility.fast_search import fast_search
+from optimiser.mobility.fast_search import fast_search, warm_up
 from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
 
 _SEND_MARGIN_S = 0.1  # the worker stops this long before the deadline to send its routes
@@ -83,6 +83,7 @@ def _worker(
     deadline: float,
 ) -> None:
     try:
+        warm_up()  # a spawned worker loads the compiled search before its clock matters
         conn.send(run_search(cost, changes, capacity, vehicles, plan, deadline - _SEND_MARGIN_S))
     finally:
         conn.close()

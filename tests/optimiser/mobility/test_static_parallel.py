@@ -8,12 +8,19 @@ import time
 
 import pytest
 
+from optimiser.mobility.fast_search import warm_up
 from optimiser.mobility.generate import static_instance
 from optimiser.mobility.routes import start_load, total_cost
 from optimiser.mobility.static import solve_large
 from optimiser.mobility.static_parallel import SearchPlan, SecondSearch
 from optimiser.mobility.static_search import GLS
 from tests.optimiser.mobility.brute import brute_force_optimum
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled() -> None:
+    # The first run on a machine compiles the search: not within a test's time limit.
+    warm_up()
 
 
 def _feasible(routes: list[list[int]], changes: list[int], capacity: int) -> bool:
