@@ -39,6 +39,11 @@ KEEPALIVE_S = 30
 ACK_TIMEOUT_S = 30.0  # a full window with no acknowledgement for this long: connection dead
 SEND_TIMEOUT_S = 10.0  # a write the broker does not take for this long: connection dead
 RECONNECT_S = (0.5, 10.0)  # first and longest wait between reconnection attempts
+# Payload bytes kept for the broker while it is unreachable, beyond the window: the
+# oldest go first when more arrive, as on a device's ring buffer (the freshest readings
+# are the ones an operator needs when the link comes back). 64 MiB holds about 15
+# minutes of the metropolis at its nominal rate.
+BACKLOG_BYTES = 64 << 20
 _RECEIVE = 1 << 18
 
 
@@ -56,6 +61,7 @@ class MqttGateway:
         subscribe: bool = True,
         window: int = INFLIGHT,
         batch: int = BATCH,
+        backlog_bytes: int = BACKLOG_BYTES,
     ) -> None:
         self.address = BrokerAddress.from_url(url)
         self.client_id = client_id
@@ -65,6 +71,7 @@ class MqttGateway:
         self.acked = 0  # publishes the broker acknowledged
         self.refused = 0  # publishes the broker answered with an error code (logged)
         self.resent = 0  # publishes sent again (DUP) after a reconnection
+        self.dropped = 0  # oldest publishes given up while the broker was unreachable
         self.window = min(window, frames.MAX_PACKET_ID - 16)  # ids left for SUBSCRIBE
         self._batch = batch
         self._subscribe = subscribe
@@ -73,6 +80,9 @@ class MqttGateway:
         self._inflight: dict[int, bytes] = {}  # packet id -> frame, in sending order
         self._out: list[bytes] = []  # frames not yet written: the tail of _inflight
         self._backlog: deque[tuple[str, bytes]] = deque()  # waiting for room in the window
+        self._backlog_size = 0  # payload bytes in the backlog
+        self._backlog_bytes = backlog_bytes
+        self._dropped_reported = 0  # `dropped` when the last outage ended
         self._next_id = 0
         self._sock: socket.socket | None = None
         self._rx = b""
@@ -158,6 +168,12 @@ class MqttGateway:
         self.resent += written
         if written:
             log.info("sending %d unacknowledged publishes again", written)
+        if self.dropped > self._dropped_reported:
+            log.warning(
+                "%d publishes (the oldest) were dropped while the broker was unreachable",
+                self.dropped - self._dropped_reported,
+            )
+            self._dropped_reported = self.dropped
         self._room = self._limit - len(self._inflight)
         self._flush()
 
@@ -192,7 +208,7 @@ class MqttGateway:
         if self._room <= 0:
             self._make_room()
             if self._room <= 0:  # still no room: disconnected, keep it in order
-                self._backlog.append((topic, payload))
+                self._keep(topic, payload)
                 return
         inflight = self._inflight
         packet_id = self._next_id % frames.MAX_PACKET_ID + 1
@@ -216,6 +232,21 @@ class MqttGateway:
         self._room -= 1
         if len(out) >= self._batch:
             self._flush()
+
+    def _keep(self, topic: str, payload: bytes) -> None:
+        """Backlog a publish; beyond the byte bound, the oldest ones are dropped (counted)."""
+        self._backlog.append((topic, payload))
+        self._backlog_size += len(payload)
+        dropped = 0
+        while self._backlog_size > self._backlog_bytes and len(self._backlog) > 1:
+            self._backlog_size -= len(self._backlog.popleft()[1])
+            dropped += 1
+        if dropped and self.dropped == self._dropped_reported:  # the first of this outage
+            log.warning(
+                "broker unreachable and %d bytes backlogged: dropping the oldest publishes",
+                self._backlog_bytes,
+            )
+        self.dropped += dropped
 
     def _take_id(self) -> int:
         packet_id = self._next_id
@@ -241,7 +272,9 @@ class MqttGateway:
             elif time.monotonic() - waited_since > ACK_TIMEOUT_S:
                 self._lost(f"no acknowledgement for {ACK_TIMEOUT_S:g} s")
         while self._backlog and self._room > 0:
-            self.publish(*self._backlog.popleft())
+            topic, payload = self._backlog.popleft()
+            self._backlog_size -= len(payload)
+            self.publish(topic, payload)
 
     def _flush(self) -> None:
         if not self._out or not self.connected:

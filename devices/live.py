@@ -91,6 +91,12 @@ class LiveRun:
             "faults": dict(self.twin.faults.injected),
             "readings_lost_to_silence": self.twin.faults.suppressed,
             "readings_flushed_late": self.twin.faults.flushed,
+            "gateway": {
+                "acked": self.gateway.acked,
+                "refused": self.gateway.refused,
+                "resent": self.gateway.resent,
+                "dropped": self.gateway.dropped,
+            },
             "commands": dict(self.twin.commands),
             "rejected_commands": dict(self.twin.rejected_commands),
             "kpis": self.twin.kpis.as_dict(),

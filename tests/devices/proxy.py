@@ -14,11 +14,11 @@ import threading
 
 
 class CuttingProxy:
-    def __init__(self, broker_port: int, cut_after: int) -> None:
+    def __init__(self, broker_port: int, cut_after: int, port: int = 0) -> None:
         self.broker_port = broker_port
         self.cut_after = cut_after
         self.sent: list[bytearray] = []  # bytes each connection's client sent, as relayed
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server(("127.0.0.1", port))
         self.port = int(self._listener.getsockname()[1])
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -66,6 +66,10 @@ class CuttingProxy:
         _close(pair)
 
     def close(self) -> None:
+        # A shutdown wakes the thread blocked in accept(); a bare close would leave it
+        # accepting on the still-open listening socket.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             _close(tuple(self._sockets))

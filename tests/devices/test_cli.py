@@ -48,7 +48,9 @@ def test_a_bounded_run_prints_what_it_started_and_a_summary(
     banner, summary = done.stdout.strip().splitlines()
     assert banner.startswith("simulating tiny: 15 devices in 2 zones") and mosquitto.url in banner
     published = sum(json.loads(summary)["published"].values())
+    gateway = json.loads(summary)["gateway"]
     assert published > 0
+    assert (gateway["acked"] + gateway["refused"], gateway["dropped"]) == (published, 0)
     assert collector.wait_for(lambda got: len(got) >= published)
 
 

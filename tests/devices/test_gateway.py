@@ -1,6 +1,7 @@
 """The batched gateway against a real mosquitto: a burst arrives whole, every QoS 1
 publish is acknowledged, a cut connection sends its unacknowledged window again (DUP),
-and commands still arrive in the middle of a burst."""
+an outage keeps the newest publishes within a bound, and commands still arrive in the
+middle of a burst."""
 
 from __future__ import annotations
 
@@ -90,6 +91,33 @@ def test_a_cut_connection_sends_its_unacknowledged_window_again(
     publishes = [first for first, _ in packets if first >> 4 == frames.PUBLISH]
     assert all(first & frames.DUP_FLAG for first in publishes[: gateway.resent])
     assert not any(first & frames.DUP_FLAG for first in publishes[gateway.resent :])
+
+
+def test_an_outage_keeps_the_window_and_the_newest_publishes_within_the_bound(
+    mosquitto: Mosquitto, collector: Collector
+) -> None:
+    messages = burst(1000)
+    proxy = CuttingProxy(mosquitto.port, cut_after=1 << 40)
+    gateway = MqttGateway(proxy.url("5"), "outage", window=100, backlog_bytes=20_000)
+    gateway.start()
+    proxy.close()  # the broker is gone: nothing is listening on that port any more
+    for topic, payload in messages:
+        gateway.publish(topic, payload)
+    kept = len(messages) - 100 - gateway.dropped
+    assert gateway.dropped > 0
+    newest = [len(payload) for _, payload in messages[len(messages) - kept - 1 :]]
+    assert sum(newest[1:]) <= 20_000 < sum(newest), "as many of the newest as the bound holds"
+    assert gateway.pending() == 100 + kept
+
+    back = CuttingProxy(mosquitto.port, cut_after=1 << 40, port=proxy.port)
+    try:
+        gateway.close(timeout=30)
+    finally:
+        back.close()
+    expected = set(messages[:100]) | set(messages[len(messages) - kept :])
+    assert (gateway.acked, gateway.pending()) == (len(expected), 0)
+    assert collector.wait_for(lambda got: set(got) >= expected)
+    assert set(collector.snapshot()) == expected, "the dropped ones never went out"
 
 
 def test_a_command_arrives_in_the_middle_of_a_burst(mosquitto: Mosquitto) -> None:
