@@ -29,3 +29,14 @@ def start_load(route: Sequence[int], changes: Sequence[int], capacity: int) -> i
 def total_cost(cost: Sequence[Sequence[int]], routes: Sequence[Sequence[int]]) -> int:
     """Cost of a whole solution."""
     return sum(route_cost(cost, r) for r in routes if r)
+
+
+def cheaper(
+    cost: Sequence[Sequence[int]],
+    first: list[list[int]] | None,
+    second: list[list[int]] | None,
+) -> list[list[int]] | None:
+    """The cheaper of two solutions (the first on a tie); None only if both are."""
+    if first is None or second is None:
+        return first if second is None else second
+    return second if total_cost(cost, second) < total_cost(cost, first) else first

@@ -1,13 +1,13 @@
 """The night run: solve a static rebalancing problem within a time limit.
 
 Small instances (up to EXACT_STATIONS stations) are solved to proved optimality by
-CP-SAT, hinted with a quick routing solution. Larger ones run two searches at once, one
-per core (`static_parallel.py`): each takes a guided local search of the routing library
-for a start (10% of the budget; the two start from different constructions), then the
-iterated giant-tour search with don't-look bits (`fast_search.py`, another seed and
-kick mix each). This process stops searching at 90% of the budget for an LP lower
-bound from a short cutting-plane run; the other searches to the end. The cheaper of the
-two solutions is returned.
+CP-SAT, hinted with a quick routing solution. Larger ones run searches on both cores
+(`static_parallel.py`): each process runs two searches in turn, each from its own
+first solution of the routing library (four different starts in all) improved by its
+guided local search for a tenth of the search's time, then by the iterated giant-tour
+search (`fast_search.py`, compiled). This process stops searching at 90% of the budget
+for an LP lower bound from a short cutting-plane run; the other searches to the end.
+The cheapest solution found is returned.
 Should the routing find nothing (a fleet too small for a first solution to be found),
 a greedy construction is the fallback; if that fails too, the run has failed.
 """
@@ -19,31 +19,36 @@ from dataclasses import dataclass
 
 from optimiser.mobility.bound import lp_bound
 from optimiser.mobility.exact import solve_exact
-from optimiser.mobility.fast_search import fast_search, warm_up
+from optimiser.mobility.fast_search import warm_up
 from optimiser.mobility.model import StaticProblem, StaticRoute, StaticStop
-from optimiser.mobility.routes import route_cost, start_load, total_cost
-from optimiser.mobility.static_parallel import SearchPlan, SecondSearch, usable_cores
+from optimiser.mobility.routes import cheaper, route_cost, start_load, total_cost
+from optimiser.mobility.static_parallel import SearchPlan, SecondSearch, run_search, usable_cores
 from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
-from optimiser.mobility.static_search import GLS, iterated_search
+from optimiser.mobility.static_search import iterated_search
 
 EXACT_STATIONS = 20
 _HINT_SHARE = 0.15  # of the budget for the routing hint on small instances
-# Of the budget for the routing start on larger ones: the giant-tour search improves
-# faster than the routing's guided local search once a start is found (at 120 stations
-# a tenth measured better than a fifth, see docs/optimiser/mobility.md).
+# Of each search's time for its routing start: the giant-tour search improves faster
+# than the routing's guided local search once a start is found.
 _ROUTING_SHARE = 0.1
-_BOUND_SHARE = 0.1  # of the budget for the LP bound; the rest goes to fast_search
+_BOUND_SHARE = 0.1  # of the budget for the LP bound; the rest goes to the searches
 _SLACK = 0.01  # fast_search walks through tours up to 1% above the best
 # Shares of the kicks that split the tour into routes of their own: they reach the
 # solutions of two or three routes that single-route kicks miss (over 15 runs of 8 s on
 # the 80-120 station instances, 0.1-0.2 left 0.10-0.12% to the best found, 0.0 0.77%).
-# The two searches differ in share as well as in start and seed: it spreads their results.
 _FIRST_SPLIT_SHARE = 0.1
 _SECOND_SPLIT_SHARE = 0.2
-# The second core's search starts the routing from another first solution: the spread
-# of starts is what makes the better of two searches pay.
-_SECOND_ROUTING = RoutingConfig(
-    first_solution="PARALLEL_CHEAPEST_INSERTION", metaheuristic="GUIDED_LOCAL_SEARCH"
+# Each process runs two searches in turn, each from its own first solution: the searches
+# end in a few deep funnels that depend on the start far more than on the seed (over 9
+# runs of 4 s on three instances, the best known cost of one was reached only from the
+# savings and Christofides starts), so four starts beat two searches twice as long.
+_FIRST_STARTS = tuple(
+    RoutingConfig(first_solution=name, metaheuristic="GUIDED_LOCAL_SEARCH")
+    for name in ("PATH_CHEAPEST_ARC", "SAVINGS")
+)
+_SECOND_STARTS = tuple(
+    RoutingConfig(first_solution=name, metaheuristic="GUIDED_LOCAL_SEARCH")
+    for name in ("CHRISTOFIDES", "PARALLEL_CHEAPEST_INSERTION")
 )
 
 
@@ -93,60 +98,33 @@ def solve_static(problem: StaticProblem, time_limit: float, seed: int = 0) -> St
 def solve_large(
     problem: StaticProblem, time_limit: float, seed: int = 0, began: float | None = None
 ) -> StaticResult:
-    """The path of instances above EXACT_STATIONS: two searches (one per core), a bound.
+    """The path of instances above EXACT_STATIONS: searches on both cores, then a bound.
 
     It works on any size: tests run it on instances small enough to enumerate.
     """
     began = time.monotonic() if began is None else began
     cost, changes, capacity = problem.travel_cost, problem.changes, problem.van_capacity
-    vehicles = problem.fleet_size or len(problem.stations)
-    model = RoutingModel(cost, changes, capacity, min(vehicles, len(problem.stations)))
-    search_until = began + time_limit * (1.0 - _BOUND_SHARE)
-    routing_s = _ROUTING_SHARE * time_limit
+    vehicles = min(problem.fleet_size or len(problem.stations), len(problem.stations))
+    first = SearchPlan(_FIRST_STARTS, _ROUTING_SHARE, seed, _SLACK, _FIRST_SPLIT_SHARE)
+    search_until = time.time() + time_limit * (1.0 - _BOUND_SHARE) - (time.monotonic() - began)
     if usable_cores() < 2:
-        routes = _search(problem, model, vehicles, seed, routing_s, search_until)
+        starts = first.starts + _SECOND_STARTS
+        alone = SearchPlan(starts, _ROUTING_SHARE, seed, _SLACK, _FIRST_SPLIT_SHARE)
+        routes = run_search(cost, changes, capacity, vehicles, alone, search_until)
         bound = lp_bound(cost, changes, capacity, problem.fleet_size, _left(began, time_limit))
         return _large_result(problem, routes, bound, began)
     # The other core searches for the whole budget, while this one searches, then bounds.
-    plan = SearchPlan(_SECOND_ROUTING, _ROUTING_SHARE, seed + 1, _SLACK, _SECOND_SPLIT_SHARE)
+    second = SearchPlan(_SECOND_STARTS, _ROUTING_SHARE, seed + 10, _SLACK, _SECOND_SPLIT_SHARE)
     deadline = time.time() + _left(began, time_limit)
-    with SecondSearch(cost, changes, capacity, model.vehicles, plan, deadline) as second:
-        routes = _search(problem, model, vehicles, seed, routing_s, search_until)
+    with SecondSearch(cost, changes, capacity, vehicles, second, deadline) as other:
+        routes = run_search(cost, changes, capacity, vehicles, first, search_until)
         bound = lp_bound(cost, changes, capacity, problem.fleet_size, _left(began, time_limit))
-        routes = _better(cost, routes, second.result())
+        routes = cheaper(cost, routes, other.result())
     return _large_result(problem, routes, bound, began)
 
 
 def _left(began: float, time_limit: float) -> float:
     return time_limit - (time.monotonic() - began)
-
-
-def _search(
-    problem: StaticProblem,
-    model: RoutingModel,
-    vehicles: int,
-    seed: int,
-    routing_s: float,
-    until: float,
-) -> list[list[int]] | None:
-    """The routing start for `routing_s`, then fast_search until `until` (monotonic)."""
-    cost, changes, capacity = problem.travel_cost, problem.changes, problem.van_capacity
-    routes = model.solve(GLS, routing_s)
-    if routes is not None:
-        left = until - time.monotonic()
-        routes, _ = fast_search(
-            cost, changes, capacity, routes, left, seed, vehicles, _SLACK, _FIRST_SPLIT_SHARE
-        )
-    return routes
-
-
-def _better(
-    cost: list[list[int]], first: list[list[int]] | None, second: list[list[int]] | None
-) -> list[list[int]] | None:
-    """The cheaper of two solutions (the first on a tie); None only if both are."""
-    if first is None or second is None:
-        return first if second is None else second
-    return second if total_cost(cost, second) < total_cost(cost, first) else first
 
 
 def _large_result(

@@ -26,6 +26,7 @@ from multiprocessing.context import ForkContext, SpawnContext
 from types import TracebackType
 
 from optimiser.mobility.fast_search import fast_search, warm_up
+from optimiser.mobility.routes import cheaper
 from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
 
 _SEND_MARGIN_S = 0.1  # the worker stops this long before the deadline to send its routes
@@ -34,10 +35,11 @@ _GRACE_S = 1.0  # the caller waits this long past the deadline before ending the
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """What one search runs: the routing start, then the giant-tour search."""
+    """What one process runs: for each routing start in turn, an equal share of the time,
+    the routing search first, then the giant-tour search from its routes."""
 
-    routing: RoutingConfig
-    routing_share: float  # of the search's time for the routing start
+    starts: tuple[RoutingConfig, ...]
+    routing_share: float  # of each search's time for its routing start
     seed: int
     slack: float
     split_share: float = 0.0
@@ -59,18 +61,23 @@ def run_search(
     plan: SearchPlan,
     deadline: float,
 ) -> list[list[int]] | None:
-    """Routing start, then fast_search until `deadline` (time.time()); None if no start."""
-    model = RoutingModel(cost, changes, capacity, vehicles)
-    routes = model.solve(plan.routing, plan.routing_share * (deadline - time.time()))
-    if routes is None:
-        return None
-    left = deadline - time.time()
-    if left <= 0:
-        return routes
-    found, _ = fast_search(
-        cost, changes, capacity, routes, left, plan.seed, vehicles, plan.slack, plan.split_share
-    )
-    return found
+    """The plan's searches until `deadline` (time.time()); the cheapest routes found, or
+    None if no routing start found any."""
+    best: list[list[int]] | None = None
+    for number, start in enumerate(plan.starts):
+        ends = time.time() + (deadline - time.time()) / (len(plan.starts) - number)
+        model = RoutingModel(cost, changes, capacity, vehicles)
+        routes = model.solve(start, plan.routing_share * (ends - time.time()))
+        if routes is None:
+            continue
+        left = ends - time.time()
+        if left > 0:
+            routes, _ = fast_search(
+                cost, changes, capacity, routes, left, plan.seed + number, vehicles,
+                plan.slack, plan.split_share,
+            )  # fmt: skip
+        best = cheaper(cost, best, routes)
+    return best
 
 
 def _worker(

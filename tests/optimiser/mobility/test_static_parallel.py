@@ -44,7 +44,7 @@ def test_large_path_reaches_the_brute_force_optimum(seed: int, balanced: bool) -
 
 def test_second_search_answers_feasible_routes_and_stops() -> None:
     problem = static_instance(40, 7, capacity=20)
-    plan = SearchPlan(GLS, 0.3, seed=5, slack=0.01)
+    plan = SearchPlan((GLS,), 0.3, seed=5, slack=0.01)
     deadline = time.time() + 2.5  # time to spawn, should another test have left a thread
     alone = threading.active_count() == 1
     with SecondSearch(problem.travel_cost, problem.changes, 20, 40, plan, deadline) as second:
@@ -59,7 +59,7 @@ def test_a_worker_past_its_deadline_is_ended() -> None:
     # The caller gives up one grace period after the deadline and ends the worker: its
     # search (here 30 s long, as the deadline is far) never outlives the block.
     problem = static_instance(40, 8, capacity=20)
-    plan = SearchPlan(GLS, 0.01, seed=5, slack=0.01)
+    plan = SearchPlan((GLS,), 0.01, seed=5, slack=0.01)
     with SecondSearch(problem.travel_cost, problem.changes, 20, 40, plan, time.time() + 30) as s:
         s.deadline = time.time()  # the caller's own deadline moves up: it stops waiting
         assert s.result() is None
@@ -69,7 +69,7 @@ def test_a_worker_past_its_deadline_is_ended() -> None:
 def test_a_threaded_caller_spawns_the_worker_and_gets_its_routes() -> None:
     # Another thread alive: the worker is spawned (a fresh interpreter), not forked.
     problem = static_instance(30, 9, capacity=20)
-    plan = SearchPlan(GLS, 0.3, seed=2, slack=0.01, split_share=0.2)
+    plan = SearchPlan((GLS,), 0.3, seed=2, slack=0.01, split_share=0.2)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, args=(30.0,))
     other.start()
