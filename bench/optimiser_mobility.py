@@ -144,7 +144,7 @@ def static_rows(
         "Reference: the proved optimum up to 20 stations; above, the best known cost "
         "(best of this run and of recorded long runs of our solver). Each instance is "
         f"solved {solver_seeds} time(s) by our solver (solver seeds 0 to {solver_seeds - 1}: "
-        "another seed in each of the two searches), once by plain GLS."
+        "another seed in each of its four searches), once by plain GLS."
     )
     return rows, notes
 

@@ -1,10 +1,11 @@
-"""A second search on the machine's other core, for the night run.
+"""Searches for the night run: a plan's searches in turn, and a second process for them.
 
 The time limit is wall time, and the searches are single-threaded: a second process
-running its own search (another seed, another first solution for the routing start) costs
-no wall time and, as the searches' results spread widely from seed to seed, the better
-of two is markedly better than one. The process is started at once, searches until a
-wall-clock deadline a little before the caller's, and sends its routes through a pipe.
+running its own searches (other first solutions for the routing start, other seeds)
+costs no wall time and, as the searches' results depend much on their start, the best
+of four is markedly better than the best of two. The process is started at once,
+searches until a wall-clock deadline a little before the caller's, and sends its
+routes through a pipe.
 The caller waits at most until the deadline plus a grace period, then ends the process
 (terminate, then kill), so no process outlives the solve even if the worker hangs.
 
