@@ -4,7 +4,8 @@
 by the deadline if need be), the routing search gets the time left, the loads of its
 routes are re-optimised by DP on their exact timeline, and the better of the two plans
 (by exact evaluation) is returned. When routing yields nothing the greedy plan is the
-fallback, flagged as such.
+fallback, flagged as such, unless no station was worth a visit at all (then the empty
+plan is the answer, not a fallback).
 """
 
 from __future__ import annotations
@@ -56,7 +57,10 @@ def plan_dynamic(problem: DynamicProblem, deadline_s: float) -> DynamicPlan:
             break
         plan, figures, improved = settled, settled_figures, True
     method = "routing" if improved else "greedy"
-    return _assemble(day, plan, figures, bound, not routed_once, method, began)
+    # With no station worth a visit the routing has nothing to search: doing nothing is
+    # then the plan itself, not a stand-in for a search that failed.
+    fallback = not routed_once and len(worth) > 0
+    return _assemble(day, plan, figures, bound, fallback, method, began)
 
 
 def _routing_candidates(worth: np.ndarray, plan: Plan, vans: int) -> np.ndarray:

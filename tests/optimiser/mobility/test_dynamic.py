@@ -75,6 +75,26 @@ def test_no_time_still_gives_a_feasible_flagged_plan() -> None:
     check_plan(problem, plan)
 
 
+def test_a_calm_day_is_planned_as_doing_nothing_not_as_a_fallback() -> None:
+    # Half-full stations whose pickups and returns balance lose nothing: no visit is
+    # worth a van, and doing nothing is the plan itself, not a failed search's stand-in.
+    problem = dynamic_instance(30, 2, 4)
+    calm = [
+        station.model_copy(
+            update={
+                "inventory": station.capacity // 2,
+                "pickups": [1.0] * len(station.pickups),
+                "returns": [1.0] * len(station.returns),
+            }
+        )
+        for station in problem.stations
+    ]
+    plan = plan_dynamic(problem.model_copy(update={"stations": calm}), deadline_s=3.0)
+    assert (plan.status, plan.fallback) == ("feasible", False)
+    assert all(not route.stops for route in plan.routes)
+    assert plan.unmet_demand == 0.0
+
+
 def test_load_dp_matches_enumeration_on_a_fixed_route() -> None:
     problem = dynamic_instance(30, 1, 7, van_capacity=6)
     day = Day(problem)
