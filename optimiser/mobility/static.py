@@ -22,7 +22,13 @@ from optimiser.mobility.exact import solve_exact
 from optimiser.mobility.fast_search import warm_up
 from optimiser.mobility.model import StaticProblem, StaticRoute, StaticStop
 from optimiser.mobility.routes import cheaper, route_cost, start_load, total_cost
-from optimiser.mobility.static_parallel import SearchPlan, SecondSearch, run_search, usable_cores
+from optimiser.mobility.static_parallel import (
+    SearchInstance,
+    SearchPlan,
+    SecondSearch,
+    run_search,
+    usable_cores,
+)
 from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
 from optimiser.mobility.static_search import iterated_search
 
@@ -67,14 +73,15 @@ class StaticResult:
 def solve_static(problem: StaticProblem, time_limit: float, seed: int = 0) -> StaticResult:
     """Solve within about `time_limit` seconds of wall time.
 
-    The compiled search is loaded first, outside the time limit: a few tenths of a
-    second, or the compilation itself the first time on a machine (`make` does that at
-    install, so a service never pays it during a tick).
+    Above EXACT_STATIONS the compiled search is loaded first, outside the time limit: a
+    few tenths of a second, or the compilation itself the first time on a machine
+    (`make` does that at install, so a service never pays it during a tick).
     """
-    warm_up()
+    stations = len(problem.stations)
+    if stations > EXACT_STATIONS:
+        warm_up()
     began = time.monotonic()
     cost, changes, capacity = problem.travel_cost, problem.changes, problem.van_capacity
-    stations = len(problem.stations)
     if stations <= EXACT_STATIONS:
         model = RoutingModel(cost, changes, capacity, min(problem.fleet_size or stations, stations))
         hint, _ = iterated_search(model, _HINT_SHARE * time_limit, seed)
@@ -105,19 +112,20 @@ def solve_large(
     began = time.monotonic() if began is None else began
     cost, changes, capacity = problem.travel_cost, problem.changes, problem.van_capacity
     vehicles = min(problem.fleet_size or len(problem.stations), len(problem.stations))
+    instance = SearchInstance(cost, changes, capacity, vehicles)
     first = SearchPlan(_FIRST_STARTS, _ROUTING_SHARE, seed, _SLACK, _FIRST_SPLIT_SHARE)
     search_until = time.time() + time_limit * (1.0 - _BOUND_SHARE) - (time.monotonic() - began)
     if usable_cores() < 2:
         starts = first.starts + _SECOND_STARTS
         alone = SearchPlan(starts, _ROUTING_SHARE, seed, _SLACK, _FIRST_SPLIT_SHARE)
-        routes = run_search(cost, changes, capacity, vehicles, alone, search_until)
+        routes = run_search(instance, alone, search_until)
         bound = lp_bound(cost, changes, capacity, problem.fleet_size, _left(began, time_limit))
         return _large_result(problem, routes, bound, began)
     # The other core searches for the whole budget, while this one searches, then bounds.
     second = SearchPlan(_SECOND_STARTS, _ROUTING_SHARE, seed + 10, _SLACK, _SECOND_SPLIT_SHARE)
     deadline = time.time() + _left(began, time_limit)
-    with SecondSearch(cost, changes, capacity, vehicles, second, deadline) as other:
-        routes = run_search(cost, changes, capacity, vehicles, first, search_until)
+    with SecondSearch(instance, second, deadline) as other:
+        routes = run_search(instance, first, search_until)
         bound = lp_bound(cost, changes, capacity, problem.fleet_size, _left(began, time_limit))
         routes = cheaper(cost, routes, other.result())
     return _large_result(problem, routes, bound, began)

@@ -35,6 +35,16 @@ _GRACE_S = 1.0  # the caller waits this long past the deadline before ending the
 
 
 @dataclass(frozen=True)
+class SearchInstance:
+    """The problem every search of one solve works on."""
+
+    cost: Sequence[Sequence[int]]
+    changes: Sequence[int]
+    capacity: int
+    vehicles: int  # routes a solution may have
+
+
+@dataclass(frozen=True)
 class SearchPlan:
     """What one process runs: for each routing start in turn, an equal share of the time,
     the routing search first, then the giant-tour search from its routes."""
@@ -55,15 +65,13 @@ def usable_cores() -> int:
 
 
 def run_search(
-    cost: Sequence[Sequence[int]],
-    changes: Sequence[int],
-    capacity: int,
-    vehicles: int,
-    plan: SearchPlan,
-    deadline: float,
+    instance: SearchInstance, plan: SearchPlan, deadline: float
 ) -> list[list[int]] | None:
     """The plan's searches until `deadline` (time.time()); the cheapest routes found, or
     None if no routing start found any."""
+    cost, changes, capacity, vehicles = (
+        instance.cost, instance.changes, instance.capacity, instance.vehicles
+    )  # fmt: skip
     best: list[list[int]] | None = None
     for number, start in enumerate(plan.starts):
         ends = time.time() + (deadline - time.time()) / (len(plan.starts) - number)
@@ -81,18 +89,10 @@ def run_search(
     return best
 
 
-def _worker(
-    conn: Connection,
-    cost: Sequence[Sequence[int]],
-    changes: Sequence[int],
-    capacity: int,
-    vehicles: int,
-    plan: SearchPlan,
-    deadline: float,
-) -> None:
+def _worker(conn: Connection, instance: SearchInstance, plan: SearchPlan, deadline: float) -> None:
     try:
         warm_up()  # a spawned worker loads the compiled search before its clock matters
-        conn.send(run_search(cost, changes, capacity, vehicles, plan, deadline - _SEND_MARGIN_S))
+        conn.send(run_search(instance, plan, deadline - _SEND_MARGIN_S))
     finally:
         conn.close()
 
@@ -100,15 +100,7 @@ def _worker(
 class SecondSearch:
     """A search in another process; `result()` collects it, leaving the block ends it."""
 
-    def __init__(
-        self,
-        cost: Sequence[Sequence[int]],
-        changes: Sequence[int],
-        capacity: int,
-        vehicles: int,
-        plan: SearchPlan,
-        deadline: float,
-    ) -> None:
+    def __init__(self, instance: SearchInstance, plan: SearchPlan, deadline: float) -> None:
         self.deadline = deadline
         fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
         self.start_method = "fork" if fork else "spawn"
@@ -118,7 +110,7 @@ class SecondSearch:
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_worker,
-            args=(send, cost, changes, capacity, vehicles, plan, deadline),
+            args=(send, instance, plan, deadline),
             daemon=True,
         )
         self._process.start()

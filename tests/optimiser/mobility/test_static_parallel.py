@@ -12,7 +12,7 @@ from optimiser.mobility.fast_search import warm_up
 from optimiser.mobility.generate import static_instance
 from optimiser.mobility.routes import start_load, total_cost
 from optimiser.mobility.static import solve_large
-from optimiser.mobility.static_parallel import SearchPlan, SecondSearch
+from optimiser.mobility.static_parallel import SearchInstance, SearchPlan, SecondSearch
 from optimiser.mobility.static_search import GLS
 from tests.optimiser.mobility.brute import brute_force_optimum
 
@@ -47,7 +47,9 @@ def test_second_search_answers_feasible_routes_and_stops() -> None:
     plan = SearchPlan((GLS,), 0.3, seed=5, slack=0.01)
     deadline = time.time() + 2.5  # time to spawn, should another test have left a thread
     alone = threading.active_count() == 1
-    with SecondSearch(problem.travel_cost, problem.changes, 20, 40, plan, deadline) as second:
+    with SecondSearch(
+        SearchInstance(problem.travel_cost, problem.changes, 20, 40), plan, deadline
+    ) as second:
         assert second.start_method == ("fork" if alone else "spawn")
         routes = second.result()
     assert routes is not None
@@ -60,7 +62,9 @@ def test_a_worker_past_its_deadline_is_ended() -> None:
     # search (here 30 s long, as the deadline is far) never outlives the block.
     problem = static_instance(40, 8, capacity=20)
     plan = SearchPlan((GLS,), 0.01, seed=5, slack=0.01)
-    with SecondSearch(problem.travel_cost, problem.changes, 20, 40, plan, time.time() + 30) as s:
+    with SecondSearch(
+        SearchInstance(problem.travel_cost, problem.changes, 20, 40), plan, time.time() + 30
+    ) as s:
         s.deadline = time.time()  # the caller's own deadline moves up: it stops waiting
         assert s.result() is None
     assert multiprocessing.active_children() == []
@@ -75,7 +79,9 @@ def test_a_threaded_caller_spawns_the_worker_and_gets_its_routes() -> None:
     other.start()
     try:
         deadline = time.time() + 3.0  # the spawned interpreter imports for about a second
-        with SecondSearch(problem.travel_cost, problem.changes, 20, 30, plan, deadline) as s:
+        with SecondSearch(
+            SearchInstance(problem.travel_cost, problem.changes, 20, 30), plan, deadline
+        ) as s:
             assert s.start_method == "spawn"
             routes = s.result()
     finally:
