@@ -1,0 +1,91 @@
+"""The inventory a scenario describes: its devices, limits and positions, for the core.
+
+The twin simulates groups of alike devices; the platform knows devices one by one. This
+module expands a scenario into the core's `Inventory`, and registers scenario files as
+accepted wherever an inventory file is asked for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from devices.scenario import GROUP_SECTIONS, Scenario, load_scenario
+from territory import inventory as inv
+
+# A document with one of these sections is a scenario, not an inventory.
+SCENARIO_SECTIONS = frozenset({*GROUP_SECTIONS, "feeders", "periods", "faults"})
+
+
+def scenario_inventory(scenario: Scenario) -> inv.Inventory:
+    """Every device of the scenario, one by one, with the limits its group declares."""
+    periods = scenario.periods.model_dump()
+    devices = [_feeder(scenario, feeder.id) for feeder in scenario.feeders]
+    for spec in scenario.devices():
+        group = getattr(scenario, spec.section)[spec.group]
+        limits: dict[str, Any] = {}
+        if spec.kind in ("meter", "pv", "ev_charger"):
+            limits["feeder"] = group.feeder
+        if spec.kind == "ev_charger":
+            limits["max_power_kw"] = group.max_kw
+        if spec.kind == "bike_station":
+            limits["capacity"] = group.slots
+        if spec.kind in ("traffic", "transit_counter") and group.corridor:
+            limits["corridor"] = group.corridor
+        devices.append(
+            inv.Device(
+                id=spec.device_id,
+                kind=spec.kind,  # type: ignore[arg-type]
+                zone=spec.zone,
+                x=spec.x,
+                y=spec.y,
+                period_s=periods[spec.kind],
+                **limits,
+            )
+        )
+    return inv.Inventory(
+        name=scenario.name,
+        utc_offset_h=scenario.utc_offset_h,
+        zones=[inv.Zone(id=z.id, name=z.name, x=z.x, y=z.y) for z in scenario.zones],
+        devices=devices,
+        vans=[inv.Van.model_validate(v.model_dump()) for v in scenario.vans],
+        corridors=[
+            inv.Corridor(
+                id=c.id,
+                name=c.name,
+                zones=c.zones,
+                capacity_per_slot=c.capacity_per_slot,
+                slot_minutes=c.slot_minutes,
+            )
+            for c in scenario.corridors
+        ],
+    )
+
+
+def _feeder(scenario: Scenario, feeder_id: str) -> inv.Device:
+    feeder = next(f for f in scenario.feeders if f.id == feeder_id)
+    zone = scenario.zone(feeder.zone)
+    return inv.Device(
+        id=feeder.id,
+        kind="feeder",
+        zone=feeder.zone,
+        x=zone.x,
+        y=zone.y,
+        period_s=scenario.periods.feeder,
+        limit_kw=feeder.limit_kw,
+        export_limit_kw=feeder.export_limit_kw,
+    )
+
+
+def is_scenario(document: dict[str, Any]) -> bool:
+    return bool(SCENARIO_SECTIONS & document.keys())
+
+
+def read_scenario_document(document: dict[str, Any], path: Path) -> inv.Inventory:
+    del document  # the scenario loader reads and checks the file itself
+    return scenario_inventory(load_scenario(path))
+
+
+def accept_scenarios() -> None:
+    """Let every `--inventory FILE` be a scenario file too."""
+    inv.register_reader(is_scenario, read_scenario_document)
