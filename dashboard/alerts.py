@@ -18,6 +18,7 @@ from dashboard.config import AlertRules
 from dashboard.corridors import CorridorLoad, corridor_loads
 from dashboard.live import Changes, FeedState, TickHook
 from dashboard.territory_map import TerritoryMap
+from territory.limits import claims_of
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,33 @@ class AlertBook:
             if kind == "bike_station":
                 yield from _station(rules, device, zone, fields)
             elif kind == "feeder":
-                yield from _feeder(rules, device, zone, fields)
+                yield from _feeder(rules, device, zone, fields, self._feeder_limit(device))
+            yield from self._limit_claims(device, zone, kind, fields)
+
+    def _feeder_limit(self, device_id: str) -> float | None:
+        """The inventory's limit; None without an inventory (the reading's is shown then)."""
+        inventory = self.territory.inventory
+        device = inventory.device(device_id) if inventory is not None else None
+        return device.limit_kw if device is not None else None
+
+    def _limit_claims(
+        self, device_id: str, zone: str, kind: str, fields: dict[str, Any]
+    ) -> Iterator[Condition]:
+        """A reading claiming a limit other than the inventory's: forged or misconfigured."""
+        inventory = self.territory.inventory
+        device = inventory.device(device_id) if inventory is not None else None
+        if device is None or device.kind != kind:
+            return
+        for claim in claims_of(kind, fields, device):
+            yield Condition(
+                f"limit_claim:{device_id}:{claim.attribute}",
+                "limit_claim",
+                "critical",
+                f"{claim.describe()}; check the device's configuration or who publishes as it",
+                zone,
+                device_id,
+                float(claim.claimed) if isinstance(claim.claimed, int | float) else None,
+            )
 
     def _corridor_condition(self, load: CorridorLoad) -> Iterator[Condition]:
         if load.capacity and load.per_slot > load.capacity * self.rules.corridor_over_ratio:
@@ -178,9 +205,10 @@ def _station(
 
 
 def _feeder(
-    rules: AlertRules, device: str, zone: str, fields: dict[str, Any]
+    rules: AlertRules, device: str, zone: str, fields: dict[str, Any], limit_kw: float | None
 ) -> Iterator[Condition]:
-    load, limit = fields.get("activePower"), fields.get("powerLimit")
+    load = fields.get("activePower")
+    limit = limit_kw if limit_kw is not None else fields.get("powerLimit")
     if not isinstance(load, int | float) or not isinstance(limit, int | float) or limit <= 0:
         return
     ratio = load / limit

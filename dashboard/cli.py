@@ -14,7 +14,10 @@ def dashboard(
     host: str | None = typer.Option(None, help="Address to listen on (default: settings)."),
     port: int | None = typer.Option(None, help="Port to listen on (default: settings)."),
     territory_file: Path | None = typer.Option(
-        None, "--territory", help="Scenario file whose zones are drawn (default: settings)."
+        None,
+        "--inventory",
+        "--territory",
+        help="Inventory (or scenario) whose zones are drawn and limits checked (default: settings).",
     ),
     mqtt: str | None = typer.Option(
         None, "--mqtt", help="Broker the optimiser runs triggered from the console publish to."
@@ -47,7 +50,7 @@ def dashboard(
     try:
         app = create_app(
             store or settings.store_url,
-            territory_file=territory_file or settings.territory_file,
+            territory_file=territory_file or settings.inventory_file,
             config=config,
             mqtt_url=mqtt or settings.mqtt_url,
         )

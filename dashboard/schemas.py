@@ -39,8 +39,8 @@ class CorridorOut(BaseModel):
 
 
 class TerritoryOut(BaseModel):
-    name: str = Field(description="Scenario name.")
-    from_scenario: bool = Field(description="False when the zones were derived from readings.")
+    name: str = Field(description="Territory name, from the inventory.")
+    from_inventory: bool = Field(description="False when the zones were derived from readings.")
     zones: list[ZoneOut] = Field(description="Zones to draw.")
     corridors: list[CorridorOut] = Field(description="Corridors with their capacity per slot.")
 

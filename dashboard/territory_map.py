@@ -1,7 +1,7 @@
 """The territory as the console draws it: zones with schematic coordinates, corridors.
 
-Taken from the scenario file when there is one (`devices.scenario.load_scenario`);
-otherwise the zones are derived from the readings and laid out on a grid.
+Taken from the territory's inventory when there is one (a scenario file is accepted
+too); otherwise the zones are derived from the readings and laid out on a grid.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from territory.inventory import Corridor, Inventory, InventoryError, load_inventory
+
 log = logging.getLogger(__name__)
 
 
 class TerritoryMapError(ValueError):
-    """The scenario file exists but cannot be used."""
+    """The inventory file exists but cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,15 @@ class CorridorSpot:
 
 @dataclass
 class TerritoryMap:
-    """Zones to draw and corridors; `from_scenario` says where they came from."""
+    """Zones to draw and corridors; `from_inventory` says where they came from."""
 
     name: str = "territory"
     zones: list[ZoneSpot] = field(default_factory=list)
     corridors: dict[str, CorridorSpot] = field(default_factory=dict)
     transit_period_s: float | None = None  # how often transit counters report
-    from_scenario: bool = False
+    from_inventory: bool = False
+    # The limits the console compares readings' claims with; None without an inventory.
+    inventory: Inventory | None = None
 
     def with_zones_of(self, zone_ids: Iterable[str]) -> TerritoryMap:
         """Add any zone seen in the readings but missing from the map, on a grid below it."""
@@ -64,13 +68,14 @@ class TerritoryMap:
             zones=[*self.zones, *added],
             corridors=self.corridors,
             transit_period_s=self.transit_period_s,
-            from_scenario=self.from_scenario,
+            from_inventory=self.from_inventory,
+            inventory=self.inventory,
         )
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "from_scenario": self.from_scenario,
+            "from_inventory": self.from_inventory,
             "zones": [{"id": z.id, "name": z.name, "x": z.x, "y": z.y} for z in self.zones],
             "corridors": [
                 {
@@ -85,50 +90,39 @@ class TerritoryMap:
         }
 
 
-def load_territory_map(scenario_file: Path | None) -> TerritoryMap:
-    """The map from the scenario file; an empty map (zones come from readings) without one."""
-    if scenario_file is None:
+def load_territory_map(inventory_file: Path | None) -> TerritoryMap:
+    """The map from the inventory (or scenario) file; an empty map (zones come from
+    readings) without one."""
+    if inventory_file is None:
         return TerritoryMap()
-    if not scenario_file.exists():
-        log.warning("scenario file %s not found: zones are taken from the readings", scenario_file)
-        return TerritoryMap()
-    try:
-        from devices.scenario import load_scenario
-    except ImportError as exc:
-        log.warning("no scenario loader (%s): zones are taken from the readings", exc)
+    if not inventory_file.exists():
+        log.warning(
+            "inventory file %s not found: zones are taken from the readings", inventory_file
+        )
         return TerritoryMap()
     try:
-        scenario = load_scenario(scenario_file)
-    except ValueError as exc:  # ScenarioError names the file and the field
+        inventory = load_inventory(inventory_file)
+    except InventoryError as exc:
         raise TerritoryMapError(str(exc)) from exc
+    transit = [d.period_s for d in inventory.of_kind("transit_counter") if d.period_s]
     return TerritoryMap(
-        name=str(getattr(scenario, "name", scenario_file.stem)),
-        zones=[
-            ZoneSpot(id=str(z.id), name=str(z.name), x=float(z.x), y=float(z.y))
-            for z in scenario.zones
-        ],
-        corridors=_corridors(getattr(scenario, "corridors", [])),
-        transit_period_s=_transit_period(scenario),
-        from_scenario=True,
+        name=inventory.name,
+        zones=[ZoneSpot(id=z.id, name=z.name, x=z.x, y=z.y) for z in inventory.zones],
+        corridors=_corridors(inventory.corridors),
+        transit_period_s=max(transit) if transit else None,
+        from_inventory=True,
+        inventory=inventory,
     )
 
 
-def _corridors(corridors: Iterable[Any]) -> dict[str, CorridorSpot]:
-    found: dict[str, CorridorSpot] = {}
-    for corridor in corridors:
-        capacity = getattr(corridor, "capacity_per_slot", getattr(corridor, "capacity", None))
-        if not isinstance(capacity, int | float):
-            continue
-        found[str(corridor.id)] = CorridorSpot(
-            id=str(corridor.id),
-            name=str(getattr(corridor, "name", corridor.id)),
-            zones=tuple(str(z) for z in getattr(corridor, "zones", ())),
-            capacity=float(capacity),
-            slot_minutes=float(getattr(corridor, "slot_minutes", 15)),
+def _corridors(corridors: Iterable[Corridor]) -> dict[str, CorridorSpot]:
+    return {
+        c.id: CorridorSpot(
+            id=c.id,
+            name=c.name,
+            zones=tuple(c.zones),
+            capacity=float(c.capacity_per_slot),
+            slot_minutes=float(c.slot_minutes),
         )
-    return found
-
-
-def _transit_period(scenario: Any) -> float | None:
-    period = getattr(getattr(scenario, "periods", None), "transit_counter", None)
-    return float(period) if isinstance(period, int | float) else None
+        for c in corridors
+    }

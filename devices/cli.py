@@ -135,3 +135,27 @@ def _compare(
     result.write(path)
     typer.echo(result.table())
     typer.echo(f"written to {path}")
+
+
+def inventory_export(
+    territory: Path = typer.Option(..., "--territory", help="Scenario file to describe."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the inventory here (default: standard output)."
+    ),
+) -> None:
+    """Write the inventory a scenario describes: zones, every device and its limits."""
+    from devices.inventory import scenario_inventory
+    from devices.scenario import ScenarioError, load_scenario
+    from territory.inventory import dump_inventory
+
+    try:
+        text = dump_inventory(scenario_inventory(load_scenario(territory)))
+    except ScenarioError as exc:
+        typer.echo(f"territory inventory export: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    typer.echo(f"inventory: {out}", err=True)

@@ -93,8 +93,7 @@ class LiveDomainsPolicy:
     """The policy: keeps the store, the domains and when each is next due."""
 
     def __init__(self, scenario: Scenario, cadence: Cadence) -> None:
-        import yaml
-
+        from devices.inventory import scenario_inventory
         from optimiser.timer import live_domains as optimiser_domains
         from territory.settings import load_settings
         from territory.store.sqlite import SqliteStore
@@ -103,12 +102,10 @@ class LiveDomainsPolicy:
         self.cadence = cadence
         self.folder = tempfile.TemporaryDirectory(prefix=f"compare-{scenario.name}-")
         self.store: SqliteStore = SqliteStore(Path(self.folder.name) / "observed.db")
-        # The domains read what telemetry does not carry (stations' places, corridors'
-        # capacities) from the scenario file: give them the one being compared.
-        scenario_file = Path(self.folder.name) / "scenario.yaml"
-        scenario_file.write_text(yaml.safe_dump(scenario.model_dump(mode="json")))
-        settings = load_settings().model_copy(update={"territory_file": scenario_file})
-        self.domains: list[Domain] = optimiser_domains(settings)
+        # The domains take every limit and place from an inventory: the one this scenario
+        # describes, as a real territory's would be.
+        inventory = scenario_inventory(scenario)
+        self.domains: list[Domain] = optimiser_domains(load_settings(), inventory)
         self.telemetry = _StoreSink(self.store)  # compare.run_arm forwards every message here
         self.due: dict[str, float] = {}
         self.last_call: float | None = None

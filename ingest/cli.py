@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 import typer
@@ -24,6 +25,11 @@ def ingest(
     batch_size: int | None = typer.Option(None, help="Flush at this many messages."),
     batch_age_ms: int | None = typer.Option(None, help="Flush at this age."),
     metrics_port: int | None = typer.Option(None, help="Serve /metrics and /healthz here."),
+    inventory: Path | None = typer.Option(
+        None,
+        "--inventory",
+        help="Accept only the devices this inventory (or scenario) lists, on their own topics.",
+    ),
     auto_ack: bool = typer.Option(
         False, "--unsafe-auto-ack", help="Acknowledge on receipt (loses data; for loss tests only)."
     ),
@@ -33,6 +39,7 @@ def ingest(
     from ingest.worker import IngestWorker
     from territory.bus import BrokerAddress
     from territory.commands import open_store_or_exit
+    from territory.inventory import InventoryError, load_inventory
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings()
@@ -51,7 +58,14 @@ def ingest(
     except ValueError as exc:
         typer.echo(f"territory ingest: {exc}", err=True)
         raise typer.Exit(2) from exc
-    worker = IngestWorker(address, open_store_or_exit(store), ingest_settings, auto_ack=auto_ack)
+    try:
+        listed = load_inventory(inventory) if inventory is not None else None
+    except InventoryError as exc:
+        typer.echo(f"territory ingest: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    worker = IngestWorker(
+        address, open_store_or_exit(store), ingest_settings, auto_ack=auto_ack, inventory=listed
+    )
     if ingest_settings.metrics_port is not None:
         serve_status(
             "127.0.0.1", ingest_settings.metrics_port, worker.metrics.registry, worker.status

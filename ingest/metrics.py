@@ -19,6 +19,12 @@ class IngestMetrics:
         self.rejected = Counter(
             "ingest_rejected", "Messages dead-lettered, by reason.", ["reason"], registry=r
         )
+        self.limit_claims = Counter(
+            "ingest_limit_claims",
+            "Readings stored that claim a limit other than the inventory's, by kind and attribute.",
+            ["kind", "attribute"],
+            registry=r,
+        )
         self.batch_size = Histogram(
             "ingest_batch_size",
             "Messages per flushed batch.",

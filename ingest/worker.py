@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
+from ingest.admission import Admission
 from ingest.backoff import Backoff
 from ingest.batch import Batch
 from ingest.client import IngestClient
@@ -26,6 +27,7 @@ from ingest.writer import BatchWriter, Written
 from territory import topics
 from territory.bus import BrokerAddress, connect, make_client
 from territory.decode import decode
+from territory.inventory import Inventory
 from territory.settings import IngestSettings
 from territory.store import Store, WriteResult
 
@@ -62,8 +64,11 @@ class IngestWorker:
         metrics: IngestMetrics | None = None,
         *,
         auto_ack: bool = False,
+        inventory: Inventory | None = None,
     ) -> None:
         self.address = address
+        # Without an inventory every device may report (the open demo and test rigs).
+        self.admission = Admission(inventory) if inventory is not None else None
         self.store = store
         self.settings = settings
         self.metrics = metrics or IngestMetrics()
@@ -236,7 +241,17 @@ class IngestWorker:
         """One message into the batch, with the id to acknowledge once it is written."""
         # Metrics are updated per batch, not per message: this is the hot path.
         self._received += 1
+        if self.admission is None:
+            decoded = decode(topic, payload)
+            self._batch.add(decoded.readings, decoded.rejection, ack)
+            return
+        refused = self.admission.refuse(topic, payload, time.time_ns())
+        if refused is not None:
+            self._batch.add([], refused, ack)
+            return
         decoded = decode(topic, payload)
+        for claim in self.admission.claims(decoded.readings):
+            self.metrics.limit_claims.labels(claim.kind, claim.attribute).inc()
         self._batch.add(decoded.readings, decoded.rejection, ack)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:

@@ -45,6 +45,11 @@ def optimise(
     deadline: str | None = typer.Option(
         None, "--deadline", help="Solve deadline per tick (default: half the tick, at most 2m)."
     ),
+    inventory: Path | None = typer.Option(
+        None,
+        "--inventory",
+        help="Inventory (or scenario) whose limits every plan keeps to (default: settings).",
+    ),
     once: bool = typer.Option(False, "--once", help="Run a single tick and exit."),
     domain: list[DomainName] | None = typer.Option(
         None, "--domain", help="Only this domain (repeatable); default every live domain."
@@ -58,6 +63,8 @@ def optimise(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings()
+    if inventory is not None:
+        settings = settings.model_copy(update={"inventory_file": inventory})
     try:
         every_s = parse_duration(every) if every else settings.optimiser.every_s
         deadline_s = parse_duration(deadline) if deadline else None

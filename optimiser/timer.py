@@ -8,20 +8,22 @@ from optimiser.mobility.live import MobilityDomain
 from optimiser.runner import Domain, Runner
 from optimiser.slots.live import SlotsDomain
 from optimiser.state import LiveSettings
+from territory.inventory import Inventory, load_inventory
 from territory.settings import Settings
 
 
-def live_domains(settings: Settings) -> list[Domain]:
-    """Every domain planned on each tick."""
+def live_domains(settings: Settings, inventory: Inventory | None = None) -> list[Domain]:
+    """Every domain planned on each tick, each obeying the inventory's limits."""
+    inventory = inventory or load_inventory(settings.inventory_file)
     live = LiveSettings(
         slot_minutes=settings.optimiser.slot_minutes,
         horizon_slots=settings.optimiser.horizon_slots,
     )
     forecaster = BaseLoadForecaster(slot_minutes=live.slot_minutes)
     return [
-        EnergyDomain(live, forecaster),
-        SlotsDomain(settings.territory_file),
-        MobilityDomain(settings.territory_file),
+        EnergyDomain(inventory, live, forecaster),
+        SlotsDomain(inventory),
+        MobilityDomain(inventory),
     ]
 
 

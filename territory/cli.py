@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from dashboard.cli import dashboard
-from devices.cli import simulate
+from devices.cli import inventory_export, simulate
+from devices.inventory import accept_scenarios
 from ingest.cli import ingest
 from optimiser.cli import optimise_app
 from territory.commands import broker, demo, query_app
@@ -24,3 +25,10 @@ app.command()(simulate)
 app.command()(dashboard)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
+
+inventory_app = typer.Typer(help="The territory's inventory: zones, devices and their limits.")
+inventory_app.command("export")(inventory_export)
+app.add_typer(inventory_app, name="inventory")
+
+# Wherever a command asks for an inventory file, a scenario file is accepted too.
+accept_scenarios()

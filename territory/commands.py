@@ -42,8 +42,17 @@ def broker(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(1883, help="Port to listen on."),
 ) -> None:
-    """Run the embedded MQTT broker (amqtt, MQTT 3.1.1) until interrupted."""
-    from territory.broker import serve
+    """Run the embedded MQTT broker (amqtt, MQTT 3.1.1) until interrupted: loopback only."""
+    from territory.broker import is_loopback, serve
+
+    if not is_loopback(host):
+        typer.echo(
+            f"territory broker: refusing to listen on {host}: the embedded broker lets anyone "
+            "in, so it listens on loopback only. For a broker other hosts reach, run mosquitto "
+            "with `territory secure init` (docs/security.md).",
+            err=True,
+        )
+        raise typer.Exit(2)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -75,6 +75,8 @@ class Demo:
                     store_url,
                     "--client-id",
                     "territory-demo-ingest",
+                    "--inventory",
+                    self.territory_file,
                 ],
                 folder,
             )
@@ -85,7 +87,17 @@ class Demo:
             )
             self._start(
                 "optimiser",
-                ["optimise", "--mqtt", mqtt_url, "--store", store_url, "--every", "30s"],
+                [
+                    "optimise",
+                    "--mqtt",
+                    mqtt_url,
+                    "--store",
+                    store_url,
+                    "--every",
+                    "30s",
+                    "--inventory",
+                    self.territory_file,
+                ],
                 folder,
             )
             self._start(
@@ -130,7 +142,8 @@ class Demo:
         print(f"  dashboard  http://127.0.0.1:{self.dashboard_port}")
         for role, token in _demo_tokens():
             print(f"             sign in as {role} with {token}")
-        print(f"  broker     {mqtt_url}{'' if self.external_mqtt else '  (embedded)'}")
+        embedded = "  (embedded, open to any client: listens on 127.0.0.1 only)"
+        print(f"  broker     {mqtt_url}{'' if self.external_mqtt else embedded}")
         print(f"  store      {store_url}")
         print(f"  territory  {self.territory_file}")
         print(f"  logs       {folder}/*.log")

@@ -45,7 +45,7 @@ def read_mapping(path: str | Path, what: str) -> dict[str, Any]:
         ) from exc
     if not isinstance(document, dict):
         raise DocumentError(
-            f"{path}: a {what} is a mapping of fields, not {type(document).__name__}"
+            f"{path}: the {what} must be a mapping of fields, not {type(document).__name__}"
         )
     return document
 

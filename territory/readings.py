@@ -22,6 +22,7 @@ class RejectReason(StrEnum):
     INVALID_SENML = "invalid_senml"
     UNKNOWN_KIND = "unknown_kind"
     UNKNOWN_DEVICE = "unknown_device"
+    WRONG_TOPIC = "wrong_topic"
     MISSING_ATTRIBUTE = "missing_attribute"
     UNKNOWN_ATTRIBUTE = "unknown_attribute"
     WRONG_TYPE = "wrong_type"

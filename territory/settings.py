@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     territory_file: Path = Field(
         default=Path("config/territories/demo.yaml"), description="Scenario the simulator runs."
     )
+    inventory_file: Path = Field(
+        default=Path("config/territories/demo.yaml"),
+        description="Inventory the platform obeys: who may report and every hard limit "
+        "(a scenario file is accepted too: its devices are the inventory).",
+    )
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest workers.")
     optimiser: OptimiserSettings = Field(
         default_factory=OptimiserSettings, description="The optimiser's timer and horizon."

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from devices.inventory import accept_scenarios
 from territory.store.sqlite import SqliteStore
 from tests.services import Influxd, Mosquitto
+
+# As the command-line shell does: a scenario file is accepted wherever an inventory is.
+accept_scenarios()
 
 
 @pytest.fixture

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 from optimiser.energy.solve import EnergyPlan, solve
 from optimiser.forecast import BaseLoadForecaster
 from optimiser.runner import Command, Outcome, Tick
 from optimiser.state import IdleCharger, LiveEnergy, LiveSettings, build_energy_problem
 from territory import topics
+from territory.inventory import Inventory
 from territory.store import Store
 
 ARRIVING_PER_TICK = 2  # vehicles that may plug in on one feeder between two ticks
@@ -20,21 +22,28 @@ class EnergyDomain:
     name = "energy"
 
     def __init__(
-        self, settings: LiveSettings | None = None, forecaster: BaseLoadForecaster | None = None
+        self,
+        inventory: Inventory,
+        settings: LiveSettings | None = None,
+        forecaster: BaseLoadForecaster | None = None,
     ) -> None:
+        self.inventory = inventory
         self.settings = settings or LiveSettings()
         self.forecaster = forecaster
 
     def build(self, store: Store, now: float) -> LiveEnergy | None:
         if self.forecaster is None:
-            return build_energy_problem(store, now, self.settings)
+            return build_energy_problem(store, now, self.inventory, self.settings)
         self.forecaster.update(store, now)
-        return build_energy_problem(store, now, self.settings, self.forecaster.forecast)
+        return build_energy_problem(
+            store, now, self.inventory, self.settings, self.forecaster.forecast
+        )
 
     def solve(self, problem: LiveEnergy, tick: Tick) -> Outcome:
         plan = solve(problem.problem, time_limit=tick.deadline_s)
         body = plan.to_json()
         body["notes"] = problem.notes
+        body["limit_claims"] = [asdict(claim) for claim in problem.claims]
         if self.forecaster is not None:
             body["forecast"] = self.forecaster.report()
         setpoints = {

@@ -1,15 +1,16 @@
 """Mobility on the timer: idle vans routed to cut the expected unmet demand at stations.
 
-Stations come from the newest `bike_station` readings (capacity = usable docks, i.e.
-available bikes + free docks), their coordinates from the scenario. Forecast of pickups
+Stations are the inventory's, with their positions; their state comes from the newest
+`bike_station` readings (capacity = usable docks, i.e. available bikes + free docks,
+never more than the inventory's capacity). Forecast of pickups
 and returns per interval: successive readings of a station give its changes (a drop is
 pickups, a rise returns; a jump of more than `max_rider_jump` bikes between two readings
 is a van, not riders, and is left out); the coming intervals follow the hour-of-week
 (else hour-of-day) profile of those counts blended with the last hour's rate, as the
 slots forecast does (`optimiser.slots.live.profile_forecast`).
 
-Vans come from the newest `van` readings (position: the station, or depot zone, they
-report), or from the scenario's vans at their depot when none ever reported. Only idle
+Vans are the inventory's, with its capacity; position and load come from the newest
+`van` readings (the station, or depot zone, they report), or from the inventory's vans at their depot when none ever reported. Only idle
 vans are planned: a route replaces what a van is doing. A van commanded this run is
 idle again for planning once a reading newer than the command says so (or, without
 readings, once its planned route is over).
@@ -25,15 +26,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from devices.scenario import Scenario, load_scenario
 from optimiser.forecast import HOUR_S
 from optimiser.mobility.model import DynamicPlan, DynamicProblem
 from optimiser.runner import Command, Outcome, Tick
 from optimiser.slots.live import profile_forecast
 from territory import topics
+from territory.inventory import Inventory
 from territory.readings import Reading
 from territory.store import Store
 
@@ -78,18 +78,11 @@ class MobilityDomain:
 
     name = "mobility"
 
-    def __init__(self, scenario_file: Path, settings: MobilityLiveSettings | None = None) -> None:
-        self.scenario_file = scenario_file
+    def __init__(self, inventory: Inventory, settings: MobilityLiveSettings | None = None) -> None:
+        self.inventory = inventory
         self.settings = settings or MobilityLiveSettings()
-        self._scenario: Scenario | None = None
         self._history: dict[str, _StationHistory] = {}
         self._commanded: dict[str, tuple[float, float]] = {}  # van -> (at, busy until)
-
-    @property
-    def scenario(self) -> Scenario:
-        if self._scenario is None:
-            self._scenario = load_scenario(self.scenario_file)
-        return self._scenario
 
     def build(self, store: Store, now: float) -> LiveMobility | None:
         places = self._places()
@@ -100,16 +93,16 @@ class MobilityDomain:
             if now - reading.ts > self.settings.max_age_s:
                 continue
             if reading.device_id not in places:
-                notes.append(f"station {reading.device_id}: not in the scenario, no position")
+                notes.append(f"station {reading.device_id}: not in the inventory, not planned")
                 continue
-            station = self._station(reading, places[reading.device_id], now)
+            station = self._station(reading, places[reading.device_id], now, notes)
             if station is not None:
                 stations.append(station)
                 readings[reading.device_id] = reading
         vans, zones = self._vans(store, now, places, notes)
         if not stations or not vans:
             return None
-        specs = self.scenario.vans
+        specs = self.inventory.vans
         problem = DynamicProblem.model_validate(
             {
                 "interval_s": self.settings.interval_s,
@@ -158,10 +151,12 @@ class MobilityDomain:
 
     def _places(self) -> dict[str, tuple[float, float]]:
         """Coordinates of stations (by device id) and of zones (a depot is its zone)."""
-        places = {z.id: (z.x, z.y) for z in self.scenario.zones}
-        for spec in self.scenario.devices():
-            if spec.kind == "bike_station":
-                places[spec.device_id] = (spec.x, spec.y)
+        places = {z.id: (z.x, z.y) for z in self.inventory.zones}
+        for station in self.inventory.of_kind("bike_station"):
+            zone = self.inventory.zone(station.zone)
+            x = station.x if station.x is not None else zone.x if zone else 0.0
+            y = station.y if station.y is not None else zone.y if zone else 0.0
+            places[station.id] = (x, y)
         return places
 
     def _read(self, store: Store, device: str, now: float) -> None:
@@ -193,12 +188,22 @@ class MobilityDomain:
                 del series[b]
 
     def _station(
-        self, reading: Reading, place: tuple[float, float], now: float
+        self, reading: Reading, place: tuple[float, float], now: float, notes: list[str]
     ) -> dict[str, Any] | None:
         s, fields = self.settings, reading.fields
         bikes, free = fields.get("availableBikeNumber"), fields.get("freeSlotNumber")
         if not isinstance(bikes, int) or not isinstance(free, int) or bikes + free < 1:
             return None
+        # Docks out of order shrink what a station can take, never grow it: the usable
+        # docks a reading reports are capped by the inventory's capacity.
+        capacity = self.inventory.by_id[reading.device_id].capacity or bikes + free
+        if bikes + free > capacity:
+            notes.append(
+                f"station {reading.device_id}: reports {bikes + free} docks, "
+                f"the inventory has {capacity}"
+            )
+            if bikes > capacity:
+                return None
         history = self._history[reading.device_id]
         now_bin = int(now // s.interval_s)
         scale = s.interval_s / s.recent_s
@@ -214,7 +219,7 @@ class MobilityDomain:
             "id": reading.device_id,
             "x": place[0],
             "y": place[1],
-            "capacity": bikes + free,
+            "capacity": min(bikes + free, capacity),
             "inventory": bikes,
             "pickups": forecasts[0],
             "returns": forecasts[1],
@@ -226,10 +231,10 @@ class MobilityDomain:
         self, store: Store, now: float, places: dict[str, tuple[float, float]], notes: list[str]
     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """Idle vans as the problem wants them, and each van's command zone."""
-        specs = {v.id: v for v in self.scenario.vans}
+        specs = {v.id: v for v in self.inventory.vans}
         reported = {r.device_id: r for r in store.latest(kind="van")}
         vans, zones = [], {}
-        if not reported:  # no tracker: the scenario's vans, at their depot until commanded
+        if not reported:  # no tracker: the inventory's vans, at their depot until commanded
             for spec in specs.values():
                 if now >= self._commanded.get(spec.id, (0.0, 0.0))[1]:
                     x, y = places[spec.zone]
@@ -246,11 +251,19 @@ class MobilityDomain:
             if place is None:
                 notes.append(f"van {van_id}: unknown place {r.fields.get('station')!r}")
                 continue
-            capacity, load = r.fields.get("capacity"), r.fields.get("load")
-            if not isinstance(capacity, int) or not isinstance(load, int):
+            load = r.fields.get("load")
+            if van_id not in specs:
+                notes.append(f"van {van_id}: not in the inventory, not planned")
+                continue
+            if not isinstance(load, int):
+                continue
+            # The van's capacity is the inventory's: a tracker cannot widen it.
+            capacity = specs[van_id].capacity
+            if load > capacity:
+                notes.append(f"van {van_id}: reports {load} on board, capacity {capacity}")
                 continue
             vans.append(self._van(van_id, place[0], place[1], capacity, load))
-            zones[van_id] = specs[van_id].zone if van_id in specs else r.zone
+            zones[van_id] = specs[van_id].zone
         return vans, zones
 
     def _van(self, van_id: str, x: float, y: float, capacity: int, load: int) -> dict[str, Any]:

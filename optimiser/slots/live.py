@@ -22,15 +22,14 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from devices.scenario import Corridor, Scenario, load_scenario
 from optimiser.forecast import HOUR_S, Series, blend, profile_of
 from optimiser.runner import Outcome, Tick
 from optimiser.slots.model import SlotsProblem, SlotsSolution
+from territory.inventory import Corridor, Inventory
 from territory.store import Store
 
 log = logging.getLogger(__name__)
@@ -99,27 +98,24 @@ class SlotsDomain:
 
     name = "slots"
 
-    def __init__(self, scenario_file: Path, settings: SlotsLiveSettings | None = None) -> None:
-        self.scenario_file = scenario_file
+    def __init__(self, inventory: Inventory, settings: SlotsLiveSettings | None = None) -> None:
+        self.inventory = inventory
         self.settings = settings or SlotsLiveSettings()
-        self._scenario: Scenario | None = None
         self._counters: dict[str, _Counter] = {}
         self._published: dict[tuple[str, float, float], int] = {}
 
-    @property
-    def scenario(self) -> Scenario:
-        if self._scenario is None:
-            self._scenario = load_scenario(self.scenario_file)
-        return self._scenario
-
     def build(self, store: Store, now: float) -> LiveSlots | None:
-        corridors = {c.id: c for c in self.scenario.corridors}
+        corridors = {c.id: c for c in self.inventory.corridors}
         fresh: set[str] = set()
         notes: list[str] = []
         for reading in store.latest(kind="transit_counter"):
-            corridor = reading.fields.get("corridor")
+            # The corridor a counter watches is the inventory's, whatever the reading says.
+            spec = self.inventory.device(reading.device_id)
+            corridor = spec.corridor if spec is not None else None
             if corridor not in corridors:
-                notes.append(f"counter {reading.device_id}: corridor {corridor!r} not in scenario")
+                notes.append(
+                    f"counter {reading.device_id}: corridor {corridor!r} not in the inventory"
+                )
                 continue
             slot_s = 60.0 * corridors[str(corridor)].slot_minutes
             self._read(store, reading.device_id, str(corridor), slot_s, now)
@@ -195,7 +191,7 @@ class SlotsDomain:
     def _forecast(self, corridor: Corridor, now: float) -> CorridorPlan:
         """Commuters per coming slot, from the boarding rates of the corridor's counters."""
         slot_s = 60.0 * corridor.slot_minutes
-        offset = 3600.0 * self.scenario.utc_offset_h
+        offset = 3600.0 * self.inventory.utc_offset_h
         current = math.floor((now + offset) / slot_s) * slot_s - offset
         rates: dict[int, float] = defaultdict(float)  # commuters per slot, by bin
         for counter in self._counters.values():

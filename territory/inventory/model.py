@@ -161,9 +161,10 @@ class Inventory(_Model):
         _unique("corridors", [c.id for c in self.corridors])
         feeders = {d.id for d in self.devices if d.kind == "feeder"}
         corridors = {c.id for c in self.corridors}
-        for index, item in enumerate([*self.devices, *self.vans]):
+        placed: list[Device | Van] = [*self.devices, *self.vans]
+        for item in placed:
             if item.zone not in zones:
-                raise ValueError(f"{item.id}: unknown zone {item.zone!r} (item {index})")
+                raise ValueError(f"{item.id}: unknown zone {item.zone!r}")
         for device in self.devices:
             if device.feeder is not None and device.feeder not in feeders:
                 raise ValueError(f"{device.id}: unknown feeder {device.feeder!r}")

@@ -8,6 +8,7 @@ from dashboard.alerts import AlertBook
 from dashboard.config import AlertRules
 from dashboard.live import FeedState
 from dashboard.territory_map import CorridorSpot, TerritoryMap
+from territory.inventory import Device, Inventory, Zone
 
 NOW = 1_800_000_000.0
 
@@ -141,3 +142,25 @@ def test_ingest_silent_and_ingest_lagging() -> None:
     changes = alerts.evaluate(lagging, NOW)
     assert changes["ingest:silent"]["removed"]
     assert changes["ingest:lag"]["severity"] == "warning"
+
+
+def test_a_forged_limit_claim_is_raised_and_the_inventory_limit_judges_the_load() -> None:
+    inventory = Inventory(
+        name="t",
+        zones=[Zone(id="z", name="Z", x=0, y=0)],
+        devices=[Device(id="f1", kind="feeder", zone="z", limit_kw=100.0)],
+    )
+    alerts = AlertBook(
+        AlertRules(ingest_silent_after_s=1000, ingest_lag_s=1000),
+        TerritoryMap(inventory=inventory, from_inventory=True),
+    )
+    # The head meter claims ten times its limit: at 120 kW it is over the real one.
+    forged = reading("f1", "feeder", "z", ts=NOW, activePower=120.0, powerLimit=1000.0)
+    raised = alerts.evaluate(state_of(forged), NOW)
+    assert set(raised) == {"limit_claim:f1:powerLimit", "feeder:f1"}
+    assert raised["limit_claim:f1:powerLimit"]["severity"] == "critical"
+    assert raised["limit_claim:f1:powerLimit"]["value"] == 1000.0
+    assert raised["feeder:f1"]["severity"] == "critical" and raised["feeder:f1"]["value"] == 1.2
+    honest = reading("f1", "feeder", "z", ts=NOW + 1, activePower=50.0, powerLimit=100.0)
+    cleared = alerts.evaluate(state_of(honest), NOW + 1)
+    assert all(alert.get("removed") for alert in cleared.values()) and len(cleared) == 2

@@ -79,7 +79,7 @@ def test_latest_plans_has_one_plan_per_domain(console: ConsoleServer) -> None:
 def test_territory_derives_zones_from_readings_without_a_scenario(console: ConsoleServer) -> None:
     with console.client() as http:
         territory = http.get("/api/territory").json()
-    assert territory["from_scenario"] is False
+    assert territory["from_inventory"] is False
     assert [z["id"] for z in territory["zones"]] == ["north", "south"]
 
 

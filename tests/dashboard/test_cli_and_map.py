@@ -33,7 +33,7 @@ def test_a_bad_scenario_names_the_field(tmp_path: Path) -> None:
 
 def test_the_map_comes_from_the_scenario(tmp_path: Path) -> None:
     territory = load_territory_map(write_scenario(tmp_path))
-    assert territory.from_scenario
+    assert territory.from_inventory
     assert [(z.id, z.x, z.y) for z in territory.zones] == [
         ("centre", 0.0, 0.0),
         ("north", 0.5, 3.0),
@@ -46,5 +46,5 @@ def test_the_map_comes_from_the_scenario(tmp_path: Path) -> None:
 
 def test_without_a_scenario_file_the_map_is_empty_and_filled_from_readings(tmp_path: Path) -> None:
     territory = load_territory_map(tmp_path / "missing.yaml").with_zones_of(["b", "a"])
-    assert not territory.from_scenario
+    assert not territory.from_inventory
     assert [z.id for z in territory.zones] == ["a", "b"]

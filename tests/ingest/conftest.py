@@ -11,13 +11,21 @@ import paho.mqtt.client as mqtt
 
 from ingest.worker import IngestWorker
 from territory.bus import BrokerAddress, connect, make_client
+from territory.inventory import Inventory
 from territory.settings import IngestSettings
 from territory.store import Store
 
 
 @contextmanager
-def worker_thread(url: str, store: Store, **settings: object) -> Iterator[IngestWorker]:
-    worker = IngestWorker(BrokerAddress.from_url(url), store, IngestSettings(**settings))  # type: ignore[arg-type]
+def worker_thread(
+    url: str, store: Store, inventory: Inventory | None = None, **settings: object
+) -> Iterator[IngestWorker]:
+    worker = IngestWorker(
+        BrokerAddress.from_url(url),
+        store,
+        IngestSettings(**settings),  # type: ignore[arg-type]
+        inventory=inventory,
+    )
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()

@@ -17,6 +17,7 @@ import yaml
 from optimiser.mobility.live import MobilityDomain
 from optimiser.runner import Domain, Runner
 from territory.bus import BrokerAddress, connect, make_client
+from territory.inventory import load_inventory
 from territory.readings import FieldValue, Reading
 from territory.store.sqlite import SqliteStore
 from tests.services import Mosquitto
@@ -131,7 +132,7 @@ def one_tick(url: str, rows: list[Reading], folder: Path) -> tuple[dict[str, Any
     store.write(rows)
     store.close()
     listener = Listener(url)
-    domains: list[Domain] = [MobilityDomain(scenario_file(folder))]
+    domains: list[Domain] = [MobilityDomain(load_inventory(scenario_file(folder)))]
     runner = Runner(url, f"sqlite:///{path}", 60.0, domains, deadline_s=3.0)
     try:
         runner.tick()
@@ -197,7 +198,7 @@ def test_without_trackers_the_scenario_vans_start_at_their_depot(tmp_path: Path)
     store = SqliteStore(tmp_path / "live.db")
     try:
         store.write(readings(now, busy=False))
-        live = MobilityDomain(scenario_file(tmp_path)).build(store, now)
+        live = MobilityDomain(load_inventory(scenario_file(tmp_path))).build(store, now)
     finally:
         store.close()
     assert live is not None

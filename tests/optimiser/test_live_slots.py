@@ -19,6 +19,7 @@ from scipy.optimize import linprog
 from optimiser.runner import Runner
 from optimiser.slots.live import SlotsDomain, SlotsLiveSettings
 from territory.bus import BrokerAddress, connect, make_client
+from territory.inventory import load_inventory
 from territory.readings import FieldValue, Reading
 from territory.store.sqlite import SqliteStore
 from tests.services import Mosquitto
@@ -142,7 +143,9 @@ def test_a_forecast_peak_is_spread_within_capacity(mosquitto: Mosquitto, tmp_pat
     store = SqliteStore(path)
     store.write(history(now, peak))
     store.close()
-    domain = SlotsDomain(scenario_file(tmp_path, CAPACITY), SlotsLiveSettings(HORIZON, WINDOW))
+    domain = SlotsDomain(
+        load_inventory(scenario_file(tmp_path, CAPACITY)), SlotsLiveSettings(HORIZON, WINDOW)
+    )
     first, again = run_ticks(mosquitto.url, f"sqlite:///{path}", domain, 2)
 
     body = first["body"]
@@ -190,7 +193,7 @@ def test_room_enough_means_no_moves(mosquitto: Mosquitto, tmp_path: Path) -> Non
     store = SqliteStore(path)
     store.write(history(now, peak_hour(now), days=1))
     store.close()
-    domain = SlotsDomain(scenario_file(tmp_path, 10_000))
+    domain = SlotsDomain(load_inventory(scenario_file(tmp_path, 10_000)))
     (plan,) = run_ticks(mosquitto.url, f"sqlite:///{path}", domain, 1)
     assert plan["body"]["moves"] == [] and plan["body"]["moves_planned"] == []
     assert plan["body"]["kpis"]["excess_before"] == 0 == plan["body"]["kpis"]["people_shifted"]
@@ -201,6 +204,8 @@ def test_no_fresh_counter_means_nothing_to_plan(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "old.db")
     try:
         store.write(history(now - 3 * 3600, peak_hour(now), days=0.5))
-        assert SlotsDomain(scenario_file(tmp_path, CAPACITY)).build(store, now) is None
+        assert (
+            SlotsDomain(load_inventory(scenario_file(tmp_path, CAPACITY))).build(store, now) is None
+        )
     finally:
         store.close()

@@ -19,8 +19,10 @@ from optimiser.energy.domain import EnergyDomain
 from optimiser.runner import Runner, parse_duration
 from optimiser.state import LiveSettings
 from territory.bus import BrokerAddress, connect, make_client
+from territory.inventory import dump_inventory
 from territory.readings import Reading
 from territory.store.sqlite import SqliteStore
+from tests.inventories import inventory_for
 from tests.services import Mosquitto, free_port
 
 LIMIT_KW = {"F1": 60.0, "F2": 40.0}
@@ -39,13 +41,18 @@ def reading(kind: str, zone: str, device: str, now: float, **fields: Any) -> Rea
     return Reading(kind, zone, device, ns, 1, fields, ns)
 
 
-def live_readings(now: float) -> list[Reading]:
+def live_readings(now: float, forged_limit_kw: float | None = None) -> list[Reading]:
     """Feeder heads that already see the EVs drawing now (F1: 30 kW of base load + 33 kW of
     EVs − 5 kW of PV; F2: 25 kW + 29.4 kW of EVs), so both are over their limits."""
     ev_now = {"F1": 33.0, "F2": 29.4}
     rows = [
         reading(
-            "feeder", "north", "F1", now, activePower=30.0 + ev_now["F1"] - 5.0, powerLimit=60.0
+            "feeder",
+            "north",
+            "F1",
+            now,
+            activePower=30.0 + ev_now["F1"] - 5.0,
+            powerLimit=forged_limit_kw or LIMIT_KW["F1"],
         ),
         reading("feeder", "south", "F2", now, activePower=25.0 + ev_now["F2"], powerLimit=40.0),
         reading("pv", "north", "pv-1", now, activePower=5.0, feeder="F1"),
@@ -61,6 +68,10 @@ def live_readings(now: float) -> list[Reading]:
             )
         )  # fmt: skip
     return rows
+
+
+# The inventory the honest readings agree with: the limits the plan must keep to.
+INVENTORY = inventory_for(live_readings(0.0))
 
 
 @pytest.fixture
@@ -98,11 +109,21 @@ class Listener:
         self.client.loop_stop()
 
 
+@pytest.mark.parametrize("forged", [False, True], ids=["honest", "forged-limit"])
 def test_one_tick_publishes_safe_setpoints_and_the_plan(
-    mosquitto: Mosquitto, store_url: str
+    mosquitto: Mosquitto, tmp_path: Path, forged: bool
 ) -> None:
+    # A forged head-meter reading claims ten times F1's limit: the plan keeps to the
+    # inventory's limit all the same, and names the claim.
+    path = tmp_path / "live.db"
+    store = SqliteStore(path)
+    store.write(live_readings(time.time(), 10 * LIMIT_KW["F1"] if forged else None))
+    store.close()
+    store_url = f"sqlite:///{path}"
     listener = Listener(mosquitto.url)
-    runner = Runner(mosquitto.url, store_url, 60.0, [EnergyDomain(LiveSettings(horizon_slots=32))])
+    runner = Runner(
+        mosquitto.url, store_url, 60.0, [EnergyDomain(INVENTORY, LiveSettings(horizon_slots=32))]
+    )
     try:
         outcomes = runner.tick()
         assert listener.got_plan.wait(10)
@@ -137,16 +158,41 @@ def test_one_tick_publishes_safe_setpoints_and_the_plan(
     finally:
         store.close()
     assert [p.body["plan"] for p in stored] == [plan["body"]["plan"]]
+    claims = plan["body"]["limit_claims"]
+    if forged:
+        assert claims == [
+            {
+                "device_id": "F1",
+                "kind": "feeder",
+                "attribute": "powerLimit",
+                "claimed": 600.0,
+                "inventory": 60.0,
+            }
+        ]
+    else:
+        assert claims == []
 
 
-def test_cli_once_speaks_mqtt_311(mosquitto: Mosquitto, store_url: str) -> None:
+def test_cli_once_speaks_mqtt_311(mosquitto: Mosquitto, store_url: str, tmp_path: Path) -> None:
     from territory.cli import app
 
     listener = Listener(mosquitto.url)
     try:
         url = f"{mosquitto.url}?protocol=3.1.1"
+        inventory = tmp_path / "inventory.yaml"
+        inventory.write_text(dump_inventory(INVENTORY))
         result = CliRunner().invoke(
-            app, ["optimise", "--mqtt", url, "--store", store_url, "--once"]
+            app,
+            [
+                "optimise",
+                "--mqtt",
+                url,
+                "--store",
+                store_url,
+                "--inventory",
+                str(inventory),
+                "--once",
+            ],
         )
         assert result.exit_code == 0, result.output
         assert listener.got_plan.wait(10)
@@ -158,7 +204,7 @@ def test_cli_once_speaks_mqtt_311(mosquitto: Mosquitto, store_url: str) -> None:
 def test_unreachable_broker_is_logged_and_the_plan_still_stored(
     store_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    runner = Runner(f"mqtt://127.0.0.1:{free_port()}", store_url, 60.0, [EnergyDomain()])
+    runner = Runner(f"mqtt://127.0.0.1:{free_port()}", store_url, 60.0, [EnergyDomain(INVENTORY)])
     try:
         outcomes = runner.tick()
         outcomes_again = runner.tick()
@@ -178,7 +224,9 @@ def test_unreachable_store_is_logged_and_retried(
 ) -> None:
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the store's folder should be")
-    runner = Runner("mqtt://127.0.0.1:1", f"sqlite:///{blocked}/x.db", 60.0, [EnergyDomain()])
+    runner = Runner(
+        "mqtt://127.0.0.1:1", f"sqlite:///{blocked}/x.db", 60.0, [EnergyDomain(INVENTORY)]
+    )
     try:
         assert runner.tick() == {}
         assert runner.tick() == {}
@@ -188,7 +236,7 @@ def test_unreachable_store_is_logged_and_retried(
 
 
 def test_run_ticks_one_after_the_other(mosquitto: Mosquitto, store_url: str) -> None:
-    runner = Runner(mosquitto.url, store_url, 0.3, [EnergyDomain()], deadline_s=0.2)
+    runner = Runner(mosquitto.url, store_url, 0.3, [EnergyDomain(INVENTORY)], deadline_s=0.2)
     assert runner.run(threading.Event(), max_ticks=3) == 3
     store = SqliteStore(store_url.removeprefix("sqlite:///"))
     try:

@@ -8,13 +8,14 @@ from optimiser.energy.domain import ARRIVING_PER_TICK, EnergyDomain
 from optimiser.runner import Tick
 from optimiser.state import LiveSettings
 from territory.store.sqlite import SqliteStore
+from tests.inventories import inventory_for
 from tests.optimiser.energy.test_state import NOW, reading
 
 SETTINGS = LiveSettings(slot_minutes=15, horizon_slots=8)
 
 
 def setpoints(store: SqliteStore) -> dict[str, float]:
-    domain = EnergyDomain(SETTINGS)
+    domain = EnergyDomain(inventory_for(store.latest()), SETTINGS)
     problem = domain.build(store, NOW)
     assert problem is not None
     outcome = domain.solve(problem, Tick(NOW, 60.0, 5.0, "t"))

@@ -9,6 +9,7 @@ from optimiser.forecast import BaseLoadForecaster, hour_of_week
 from optimiser.state import LiveSettings, build_energy_problem
 from territory.readings import Reading
 from territory.store.sqlite import SqliteStore
+from tests.inventories import inventory_for
 
 NOW = 1_780_000_000.0  # a fixed wall-clock time keeps the slot arithmetic exact
 
@@ -18,8 +19,7 @@ def reading(kind: str, device: str, ts: float, seq: int = 1, **fields: object) -
 
 
 def test_base_load_sessions_and_stale_readings(sqlite_store: SqliteStore) -> None:
-    sqlite_store.write(
-        [
+    rows = [
             reading("feeder", "F1", NOW - 10, activePower=48.0, powerLimit=70.0),
             reading("feeder", "F-old", NOW - 3600, activePower=10.0, powerLimit=20.0),
             reading("pv", "pv-1", NOW - 5, activePower=6.0, feeder="F1"),
@@ -36,9 +36,10 @@ def test_base_load_sessions_and_stale_readings(sqlite_store: SqliteStore) -> Non
             # Drawing with no session to plan: gets no command, so its 5 kW stay in the base.
             reading("ev_charger", "c6", NOW - 5, status="charging", powerConsumption=5.0,
                     maxPower=22.0, feeder="F1"),
-        ]
-    )  # fmt: skip
-    live = build_energy_problem(sqlite_store, NOW, LiveSettings(slot_minutes=15, horizon_slots=16))
+    ]  # fmt: skip
+    sqlite_store.write(rows)
+    settings = LiveSettings(slot_minutes=15, horizon_slots=16)
+    live = build_energy_problem(sqlite_store, NOW, inventory_for(rows), settings)
     assert live is not None
     problem = live.problem
     assert [f.id for f in problem.feeders] == ["F1"]  # F-old's reading is an hour old
@@ -60,8 +61,9 @@ def test_base_load_sessions_and_stale_readings(sqlite_store: SqliteStore) -> Non
 
 
 def test_nothing_to_plan_without_a_fresh_feeder(sqlite_store: SqliteStore) -> None:
-    sqlite_store.write([reading("feeder", "F1", NOW - 7200, activePower=1.0, powerLimit=5.0)])
-    assert build_energy_problem(sqlite_store, NOW) is None
+    rows = [reading("feeder", "F1", NOW - 7200, activePower=1.0, powerLimit=5.0)]
+    sqlite_store.write(rows)
+    assert build_energy_problem(sqlite_store, NOW, inventory_for(rows)) is None
 
 
 def daily(ts: np.ndarray) -> np.ndarray:
