@@ -51,6 +51,7 @@ def create_app(
         store_url=store_url,
         mqtt_url=mqtt_url,
         timeout_s=config.optimise_timeout_s,
+        inventory_file=territory_file,
     )
     console = Console(
         config=config, reader=reader, feed=feed, territory=territory, alerts=alerts, runs=runs

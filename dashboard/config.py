@@ -27,6 +27,8 @@ DEFAULT_OPTIMISE_COMMAND = (
     "{mqtt}",
     "--store",
     "{store}",
+    "--inventory",
+    "{inventory}",
 )
 
 
@@ -123,8 +125,9 @@ class ConsoleConfig(BaseModel):
     optimise_command: list[str] = Field(
         default_factory=lambda: list(DEFAULT_OPTIMISE_COMMAND),
         min_length=1,
-        description="Command of a triggered run; {python}, {domain}, {store} and {mqtt} are"
-        " replaced by the interpreter, the domain, the store URL and the broker URL.",
+        description="Command of a triggered run; {python}, {domain}, {store}, {mqtt} and"
+        " {inventory} are replaced by the interpreter, the domain, the store URL, the broker"
+        " URL and the console's inventory file (absolute).",
     )
     history_max_points: int = Field(
         default=20_000, gt=0, description="Most points one history request may return."

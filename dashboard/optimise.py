@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 OUTPUT_TAIL_CHARS = 4000
@@ -59,11 +60,14 @@ class OptimiserRuns:
         store_url: str,
         mqtt_url: str | None,
         timeout_s: float,
+        inventory_file: Path | None = None,
         history: int = 50,
     ) -> None:
         self.command = command
         self.store_url = store_url
         self.mqtt_url = mqtt_url or ""
+        # Absolute: a run may start in another working folder than the console's.
+        self.inventory_file = str(inventory_file.resolve()) if inventory_file else ""
         self.timeout_s = timeout_s
         self.runs: deque[Run] = deque(maxlen=history)
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -76,6 +80,7 @@ class OptimiserRuns:
             "domain": domain,
             "store": self.store_url,
             "mqtt": self.mqtt_url,
+            "inventory": self.inventory_file,
         }
         # Plain replacement rather than str.format: other braces in the command stay as they are.
         filled = []
