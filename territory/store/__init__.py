@@ -10,7 +10,8 @@ __all__ = ["Plan", "Store", "StoreStats", "StoreUnavailable", "WriteResult", "op
 
 
 def open_store(url: str) -> Store:
-    """`sqlite:///relative/or/absolute.db` or `influx://host:port/db?token=…`."""
+    """`sqlite:///relative/or/absolute.db` or `influx://host:port/db` (credentials from the
+    environment: `territory.store.credentials`)."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from territory.store.sqlite import SqliteStore

@@ -22,6 +22,7 @@ import httpx
 from territory.kinds import KINDS
 from territory.readings import FieldValue, Reading, Rejection
 from territory.store.base import Plan, StoreStats, StoreUnavailable, WriteResult
+from territory.store.credentials import InfluxCredentials, influx_credentials
 from territory.store.lineprotocol import line
 
 _PRECISION_NS = {"ns": 1, "u": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
@@ -60,20 +61,27 @@ class InfluxStore:
             self._create_database()
 
     @classmethod
-    def from_url(cls, url: str) -> InfluxStore:
-        """`influx://[user:password@]host:port/db[?token=…&precision=ns&tls=1]`."""
+    def from_url(cls, url: str, credentials: InfluxCredentials | None = None) -> InfluxStore:
+        """`influx://host:port/db[?precision=ns&tls=1]`; credentials from the environment
+        (`territory.store.credentials`), never from the URL, which ends up in logs."""
         parts = urlsplit(url)
         database = parts.path.strip("/")
         if not parts.hostname or not database:
-            raise ValueError(f"InfluxDB URL must look like influx://host:8086/db, not {url!r}")
+            raise ValueError("InfluxDB URL must look like influx://host:8086/db")
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        if parts.username or parts.password or "token" in query:
+            raise ValueError(
+                "the InfluxDB URL carries credentials: give them in TERRITORY_INFLUX_TOKEN_FILE"
+                " (or TERRITORY_INFLUX_USERNAME and TERRITORY_INFLUX_PASSWORD_FILE) instead"
+            )
+        credentials = credentials or influx_credentials()
         scheme = "https" if query.get("tls") in ("1", "true") else "http"
         return cls(
             f"{scheme}://{parts.hostname}:{parts.port or 8086}",
             database,
-            token=query.get("token"),
-            username=parts.username,
-            password=parts.password,
+            token=credentials.token,
+            username=credentials.username,
+            password=credentials.password,
             precision=query.get("precision", "ns"),
         )
 

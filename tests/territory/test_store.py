@@ -12,6 +12,7 @@ import pytest
 
 from territory.readings import Reading, Rejection, RejectReason
 from territory.store import Plan, Store, StoreUnavailable, open_store
+from territory.store.credentials import influx_credentials
 from territory.store.influx import InfluxStore
 from territory.store.sqlite import SqliteStore
 from tests.services import Influxd
@@ -154,8 +155,20 @@ def test_influx_with_authentication_and_millisecond_precision(tmp_path: Path) ->
             anonymous.write([reading("m-1", 1, 1, 1.0)])
         anonymous.close()
 
-        url = f"influx://admin:s3cret@127.0.0.1:{server.port}/secured?precision=ms"
-        store = open_store(url)
+        with_password = f"influx://admin:s3cret@127.0.0.1:{server.port}/secured"
+        with pytest.raises(ValueError, match="carries credentials") as refused:
+            open_store(with_password)
+        assert "s3cret" not in str(refused.value)
+        password_file = tmp_path / "influx-password"
+        password_file.write_text("s3cret\n")
+        environ = {
+            "TERRITORY_INFLUX_USERNAME": "admin",
+            "TERRITORY_INFLUX_PASSWORD_FILE": str(password_file),
+        }
+        credentials = influx_credentials(environ)
+        assert "s3cret" not in repr(credentials)
+        url = f"influx://127.0.0.1:{server.port}/secured?precision=ms"
+        store = InfluxStore.from_url(url, credentials)
         store.write([reading("m-1", 1.2345, 1, 1.0)])
         (latest,) = store.latest()
         assert latest.ts_ns == (NOW_NS - 1_234_500_000) // 1_000_000 * 1_000_000
