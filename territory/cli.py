@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dashboard.cli import dashboard
+from dashboard.cli import dashboard, secure_token
 from devices.cli import simulate
 from ingest.cli import ingest
 from optimiser.cli import optimise_app
@@ -17,6 +17,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+secure_app = typer.Typer(help="Credentials: console access tokens.", no_args_is_help=True)
+secure_app.command("token")(secure_token)
+
 app.command()(demo)
 app.command()(broker)
 app.command()(ingest)
@@ -24,3 +27,4 @@ app.command()(simulate)
 app.command()(dashboard)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
+app.add_typer(secure_app, name="secure")

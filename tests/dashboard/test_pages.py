@@ -150,7 +150,9 @@ def test_a_wrong_token_is_refused_on_the_page(
 
 def x_axis(page: Page, chart: str) -> tuple[float, float]:
     """The time range (epoch s) of the x axis of the chart in the element `chart`."""
-    page.wait_for_function(f"document.querySelector('{chart}')?.plot !== undefined")
+    # Functions, not expressions: an expression is evaluated with eval(), which the page's
+    # Content-Security-Policy forbids.
+    page.wait_for_function(f"() => document.querySelector('{chart}')?.plot !== undefined")
     low, high = page.evaluate(
         f"(() => {{ const x = document.querySelector('{chart}').plot.scales.x;"
         " return [x.min, x.max]; })()"
@@ -176,7 +178,7 @@ def test_a_feeder_with_one_reading_gets_an_axis_of_hours(
         )
         chart, end = 'section[data-feeder="fd-centre"] .chart', start + 4 * 900
         page.wait_for_function(
-            f"Math.abs(document.querySelector('{chart}')?.plot?.scales.x.max - {end}) < 1",
+            f"() => Math.abs(document.querySelector('{chart}')?.plot?.scales.x.max - {end}) < 1",
             timeout=WAIT_MS,
         )
         low, high = x_axis(page, chart)
