@@ -190,3 +190,45 @@ def test_a_feeder_with_one_reading_gets_an_axis_of_hours(
         assert abs((high - low) - 3600) < 5 and abs(high - time.time()) < 120
     finally:
         page.close()
+
+
+def test_every_page_runs_under_the_policy_that_refuses_inline_script(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    # Recorded from the first script of each document on: every breach of the policy.
+    page.add_init_script(
+        "window.breaches = [];"
+        " document.addEventListener('securitypolicyviolation',"
+        " (e) => window.breaches.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    complaints: list[str] = []
+    page.on("console", lambda m: complaints.append(m.text) if "Security Policy" in m.text else None)
+    try:
+        page.goto(f"{territory_console.url}/#/overview")
+        page.fill("#token", VIEWER_TOKEN)
+        page.click("#login button")
+        expect(page.locator("#live")).to_have_text("live", timeout=WAIT_MS)
+        for route, (selector, text) in PAGES.items():
+            page.goto(f"{territory_console.url}/#/{route}")
+            expect(page.locator(selector).first).to_contain_text(text, timeout=WAIT_MS)
+        assert page.evaluate("() => window.breaches") == []
+        assert complaints == []
+        # The policy is in force: an inline script and an inline handler are both refused.
+        ran = page.evaluate(
+            """() => {
+                const script = document.createElement('script');
+                script.textContent = 'window.inlineRan = true';
+                document.head.append(script);
+                const button = document.createElement('button');
+                button.setAttribute('onclick', 'window.handlerRan = true');
+                document.body.append(button);
+                button.click();
+                return [window.inlineRan === true, window.handlerRan === true];
+            }"""
+        )
+        assert ran == [False, False]
+        page.wait_for_function("() => window.breaches.length >= 2", timeout=WAIT_MS)
+        assert all(b.startswith("script-src") for b in page.evaluate("() => window.breaches"))
+    finally:
+        page.close()
