@@ -8,6 +8,7 @@ proxy), so the tests speak from several addresses through it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -245,10 +246,9 @@ def post_chunked(running: RunningApp, path: str, token: str, chunks: list[bytes]
     ).encode()
     body = b"".join(f"{len(c):x}\r\n".encode() + c + b"\r\n" for c in chunks) + b"0\r\n\r\n"
     with socket.create_connection((host, port), timeout=10) as sock:
-        try:
+        # The console may answer and close before it has read everything.
+        with contextlib.suppress(OSError):
             sock.sendall(head + body)
-        except OSError:
-            pass  # the console may answer and close before it has read everything
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
