@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from territory.readings import Reading
 from territory.store import AuditEntry, Plan, Store, StoreUnavailable, open_store
@@ -155,7 +156,15 @@ def _open(store_url: str) -> Store:
     try:
         return open_store(store_url)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreUnavailable(f"cannot open {store_url}: {exc}") from exc
+        raise StoreUnavailable(f"cannot open {_without_credentials(store_url)}: {exc}") from exc
+
+
+def _without_credentials(url: str) -> str:
+    """The URL less its user, password and query (where a token may be): /healthz shows it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return f"{parts.scheme}://{netloc}{parts.path}"
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:
