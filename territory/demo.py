@@ -79,7 +79,7 @@ class Demo:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._request_stop)
         try:
-            console_config = self._write_console_config(folder)
+            console_config = self.write_console_config(folder)
             mqtt_url = self.external_mqtt or self._start_broker(folder)
             self._start(
                 "ingest",
@@ -130,7 +130,7 @@ class Demo:
         finally:
             self._stop_all()
 
-    def _write_console_config(self, folder: Path) -> Path:
+    def write_console_config(self, folder: Path) -> Path:
         """The console's configuration for this run, with fresh tokens; returns its path."""
         settings: dict[str, Any] = {}
         if BASE_CONSOLE_CONFIG.exists():

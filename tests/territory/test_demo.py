@@ -121,6 +121,6 @@ def test_each_start_of_the_demo_makes_new_tokens(tmp_path: Path) -> None:
     made = []
     for _ in range(3):
         demo = Demo(str(tmp_path), 0, None, "config/territories/demo.yaml")
-        demo._write_console_config(tmp_path)
+        demo.write_console_config(tmp_path)
         made += demo.tokens.values()
     assert len(set(made)) == len(made) == 6
