@@ -36,9 +36,10 @@ from bench.report import markdown_table, record  # noqa: E402
 from devices.scenario import Scenario, load_scenario  # noqa: E402
 from territory.readings import Reading  # noqa: E402
 from territory.store.sqlite import SqliteStore  # noqa: E402
+from territory.tokens import hash_token, new_token  # noqa: E402
 from tests.services import free_port, wait_for_port  # noqa: E402
 
-TOKEN = "bench-console-token-0123456789"
+TOKEN = new_token()
 
 
 def fields_for(kind: str, rng: random.Random, feeder: str) -> dict[str, Any]:
@@ -169,7 +170,7 @@ def start_console(
 ) -> tuple[subprocess.Popen[bytes], str]:
     config = folder / "console.yaml"
     config.write_text(
-        f"tokens: [{{name: bench, role: viewer, token: {TOKEN}}}]\n"
+        f"tokens: [{{name: bench, role: viewer, token_hash: '{hash_token(TOKEN)}'}}]\n"
         "rate_limit: {per_minute: 100000, burst: 1000}\n"
     )
     port = free_port()

@@ -1,144 +1,116 @@
-"""Who may do what: bearer tokens with a role, a rate limit per token, a body size limit.
+"""Who may do what: bearer tokens with a role, checked against their hashes.
 
-Every /api route depends on `viewer` or `operator`. A missing or unknown token is a 401,
-a viewer asking for an operator's route a 403, a token over its rate a 429. With no token
-configured at all every caller is an operator (meant for a console on a loopback address).
+Every /api route depends on `viewer` or `operator`, /metrics and /docs on `viewer` unless
+configured public. In order: an address turned away for refused tokens gets a 429 before
+its token is looked at; a missing token is a 401; a token matching no configured hash is a
+401, counted against the address and written to the audit log; a viewer asking for an
+operator's route is a 403; a token over its request rate is a 429. There is no open mode:
+a console without tokens does not start (`create_app` refuses it).
 """
 
 from __future__ import annotations
 
-import hmac
 import math
-import threading
-import time
 from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dashboard.config import ConsoleConfig, RateLimit, Role
+from dashboard.config import Role, TokenSpec
 from dashboard.console import Console, console_of
+from territory.tokens import matches
 
 
 @dataclass(frozen=True)
 class Caller:
     name: str
     role: Role
+    client: str
 
 
-class TokenBuckets:
-    """A token bucket per caller: `burst` requests at once, refilled at `per_minute`."""
-
-    def __init__(self, limit: RateLimit) -> None:
-        self.limit = limit
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str, now: float | None = None) -> float:
-        """Take one request; 0 when allowed, else the seconds until one is allowed."""
-        now = time.monotonic() if now is None else now
-        rate = self.limit.per_minute / 60.0
-        with self._lock:
-            level, then = self._buckets.get(key, (float(self.limit.burst), now))
-            level = min(float(self.limit.burst), level + (now - then) * rate)
-            if level < 1.0:
-                self._buckets[key] = (level, now)
-                return (1.0 - level) / rate
-            self._buckets[key] = (level - 1.0, now)
-            return 0.0
+def client_address(request: Request) -> str:
+    """The address the request came from (behind a proxy, as uvicorn was told to trust)."""
+    return request.client.host if request.client else "unknown"
 
 
-def _identify(config: ConsoleConfig, authorization: str | None) -> Caller:
-    if not config.tokens:
-        return Caller(name="anyone", role="operator")
+def _presented(authorization: str | None) -> str:
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         raise HTTPException(
             401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    for spec in config.tokens:
-        if hmac.compare_digest(spec.token.get_secret_value().encode(), presented.strip().encode()):
-            return Caller(name=spec.name, role=spec.role)
-    raise HTTPException(
-        401, "unknown token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    )
+    return presented.strip()
 
 
-def viewer(request: Request, console: Console = Depends(console_of)) -> Caller:
+def _holder(tokens: list[TokenSpec], presented: str) -> TokenSpec | None:
+    # Every hash is checked, not only up to the first match: the time taken does not tell
+    # which configured token (if any) was presented.
+    found = None
+    for spec in tokens:
+        if matches(presented, spec.token_hash):
+            found = spec
+    return found
+
+
+def _retry_after(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+async def viewer(request: Request, console: Console = Depends(console_of)) -> Caller:
     """Any known token (read access), within its rate limit."""
-    caller = _identify(console.config, request.headers.get("authorization"))
-    buckets: TokenBuckets = request.app.state.rate_limits
-    wait = buckets.take(caller.name)
+    client = client_address(request)
+    wait = console.sign_ins.wait_s(client)
     if wait > 0:
+        raise HTTPException(429, "too many refused tokens from this address", _retry_after(wait))
+    presented = _presented(request.headers.get("authorization"))
+    holder = _holder(console.config.tokens, presented)
+    if holder is None:
+        await _refuse(console, client)
         raise HTTPException(
-            429, "too many requests for this token", headers={"Retry-After": str(math.ceil(wait))}
+            401, "unknown token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         )
+    caller = Caller(name=holder.name, role=holder.role, client=client)
+    await console.audit.signed_in(caller.name, caller.role, client)
+    wait = console.rate_limits.take(caller.name)
+    if wait > 0:
+        raise HTTPException(429, "too many requests for this token", _retry_after(wait))
     return caller
 
 
-def operator(caller: Caller = Depends(viewer)) -> Caller:
-    """A token with the operator role: may trigger optimiser runs."""
+async def _refuse(console: Console, client: str) -> None:
+    turned_away = console.sign_ins.refused(client)
+    await console.audit.record("signin.failed", client=client)
+    if turned_away:
+        limit = console.config.sign_in_limit
+        await console.audit.record(
+            "signin.blocked",
+            client=client,
+            detail=f"{limit.failures} refused tokens within {limit.window_s:g} s",
+        )
+
+
+async def operator(
+    caller: Caller = Depends(viewer), console: Console = Depends(console_of)
+) -> Caller:
+    """A token with the operator role: may trigger optimiser runs and read the audit log."""
     if caller.role != "operator":
+        await console.audit.record(
+            "access.refused",
+            client=caller.client,
+            actor=caller.name,
+            role=caller.role,
+            detail="an operator's route",
+        )
         raise HTTPException(403, f"{caller.name} is a {caller.role}; this needs an operator")
     return caller
 
 
-class BodySizeLimit:
-    """ASGI middleware: 413 for a request body over `max_bytes`, declared or streamed.
-
-    A body with no declared length (chunked) is read here first, at most `max_bytes` of it,
-    and handed on whole: the bodies this API takes are small.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await _too_large(send, self.max_bytes)
-                return
-            await self.app(scope, receive, send)
-            return
-        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
-            await self.app(scope, receive, send)
-            return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                await _too_large(send, self.max_bytes)
-                return
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+async def metrics_reader(request: Request, console: Console = Depends(console_of)) -> None:
+    """/metrics: a viewer's token, unless the configuration makes it public."""
+    if not console.config.public_metrics:
+        await viewer(request, console)
 
 
-async def _too_large(send: Send, max_bytes: int) -> None:
-    body = f'{{"detail":"request body over {max_bytes} bytes"}}'.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def docs_reader(request: Request, console: Console = Depends(console_of)) -> None:
+    """/docs and /openapi.json: a viewer's token, unless the configuration makes them public."""
+    if not console.config.public_docs:
+        await viewer(request, console)

@@ -39,11 +39,9 @@ async def read_store(function: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @router.get("/whoami", response_model=WhoAmI, tags=["access"])
-async def whoami(
-    caller: Caller = Depends(viewer), console: Console = Depends(console_of)
-) -> dict[str, Any]:
-    """The caller's name and role; `auth` is false when the console has no tokens."""
-    return {"name": caller.name, "role": caller.role, "auth": bool(console.config.tokens)}
+async def whoami(caller: Caller = Depends(viewer)) -> dict[str, Any]:
+    """The caller's name and role."""
+    return {"name": caller.name, "role": caller.role}
 
 
 @router.get("/territory", response_model=TerritoryOut, tags=["territory"])

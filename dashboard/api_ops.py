@@ -76,9 +76,16 @@ async def optimise(
     if domain not in DOMAINS:
         raise HTTPException(404, f"unknown domain {domain!r}: one of {', '.join(DOMAINS)}")
     try:
-        run = console.runs.start(domain, requested_by=caller.name)
+        run = console.runs.start(domain, requested_by=caller.name, requested_from=caller.client)
     except AlreadyRunning as exc:
         raise HTTPException(409, str(exc)) from exc
+    await console.audit.record(
+        "optimise.requested",
+        client=caller.client,
+        actor=caller.name,
+        role=caller.role,
+        detail=f"run {run.id} {domain}",
+    )
     return run.as_json()
 
 

@@ -1,10 +1,15 @@
-"""`territory dashboard`: serve the operator console."""
+"""`territory dashboard`: serve the operator console; `territory secure token`: make a token."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, NoReturn
 
 import typer
+
+from dashboard.config import DEFAULT_CONSOLE_CONFIG
+
+RoleOption = Literal["viewer", "operator"]
 
 
 def dashboard(
@@ -23,7 +28,16 @@ def dashboard(
         None, "--mqtt", help="Broker the optimiser runs triggered from the console publish to."
     ),
     console_config: Path = typer.Option(
-        Path("config/console.yaml"), "--console-config", help="Tokens, limits and alert rules."
+        DEFAULT_CONSOLE_CONFIG,
+        "--console-config",
+        help="Tokens (hashed), limits and alert rules. The console refuses to start without"
+        " a token.",
+    ),
+    tls_cert: Path | None = typer.Option(
+        None, "--tls-cert", help="Serve HTTPS with this certificate (PEM, chain included)."
+    ),
+    tls_key: Path | None = typer.Option(
+        None, "--tls-key", help="The certificate's private key (PEM); with --tls-cert."
     ),
 ) -> None:
     """Serve the operator console: live pages, REST API (/docs), /healthz and /metrics."""
@@ -32,35 +46,60 @@ def dashboard(
     import uvicorn
 
     from dashboard.app import create_app
-    from dashboard.config import ConsoleConfig, ConsoleConfigError, load_console_config
+    from dashboard.config import ConsoleConfigError, load_console_config, require_tokens
     from dashboard.territory_map import TerritoryMapError
     from territory.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if (tls_cert is None) != (tls_key is None):
+        _fail("--tls-cert and --tls-key go together: give both or neither")
+    for given in (tls_cert, tls_key):
+        if given is not None and not given.is_file():
+            _fail(f"{given}: no such file")
     settings = load_settings()
     try:
-        config = load_console_config(console_config) if console_config.exists() else ConsoleConfig()
-    except ConsoleConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    if not config.tokens:
-        logging.getLogger("dashboard").warning(
-            "no access tokens configured: anyone who reaches the console may read and operate"
-        )
-    try:
+        config = load_console_config(console_config)
+        require_tokens(config, console_config)
         app = create_app(
             store or settings.store_url,
             territory_file=territory_file or settings.inventory_file,
             config=config,
             mqtt_url=mqtt or settings.mqtt_url,
         )
-    except TerritoryMapError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    except (ConsoleConfigError, TerritoryMapError) as exc:
+        _fail(str(exc))
     uvicorn.run(
         app,
         host=host or settings.dashboard.host,
         port=port or settings.dashboard.port,
         log_level="info",
         timeout_graceful_shutdown=3,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
     )
+
+
+def secure_token(
+    role: RoleOption = typer.Option(..., "--role", help="viewer (read only) or operator."),
+    name: str | None = typer.Option(
+        None, "--name", help="Who will hold it, as the logs will name them (default: the role)."
+    ),
+) -> None:
+    """Make a console access token: prints it once, and the line for the configuration."""
+    import yaml
+
+    from dashboard.config import TokenSpec
+    from territory.tokens import hash_token, new_token
+
+    token = new_token()
+    spec = TokenSpec(name=name or role, role=role, token_hash=hash_token(token))
+    line = yaml.safe_dump([spec.model_dump()], default_flow_style=None, width=200).strip()
+    typer.echo(f"token: {token}")
+    typer.echo("  (shown this once: give it to its holder; only its hash is kept)")
+    typer.echo(f"add under `tokens:` in the console configuration ({DEFAULT_CONSOLE_CONFIG}):")
+    typer.echo(f"  {line}")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)

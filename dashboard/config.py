@@ -1,16 +1,19 @@
 """The console's own configuration: access tokens, request limits, alert rules.
 
-Loaded from a YAML file (config/console.yaml by default). With no tokens configured the
-console is open to anyone who can reach it, which is only safe on a loopback address.
+Loaded from a YAML file (config/console.yaml by default). Tokens are kept as their hashes
+only (`territory secure token` makes a token and prints its hash); a console with no
+token refuses to start rather than fall open.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from territory import documents
+from territory.tokens import is_token_hash
 
 DEFAULT_CONSOLE_CONFIG = Path("config/console.yaml")
 
@@ -40,17 +43,35 @@ class TokenSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
-        min_length=1, description="Who holds the token (shown in logs, never the token)."
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.@-]+$",
+        description="Who holds the token (shown in logs and the audit log, never the token).",
     )
     role: Role = Field(description="viewer: read only; operator: may also trigger optimiser runs.")
-    token: SecretStr = Field(description="The bearer token itself, at least 16 characters.")
+    token_hash: str = Field(
+        description="The token's hash, sha256:SALT:DIGEST, as `territory secure token` prints"
+        " it; the token itself is never written in the configuration."
+    )
 
-    @field_validator("token")
+    @model_validator(mode="before")
     @classmethod
-    def _long_enough(cls, token: SecretStr) -> SecretStr:
-        if len(token.get_secret_value()) < 16:
-            raise ValueError("a token needs at least 16 characters")
-        return token
+    def _no_plain_token(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "token" in data:
+            raise ValueError(
+                "tokens are stored hashed: make one with `territory secure token --role ROLE`"
+                " and paste the line it prints (name, role, token_hash)"
+            )
+        return data
+
+    @field_validator("token_hash")
+    @classmethod
+    def _is_a_hash(cls, token_hash: str) -> str:
+        if not is_token_hash(token_hash):
+            raise ValueError(
+                "not a token hash (sha256:SALT:DIGEST): `territory secure token` prints one"
+            )
+        return token_hash
 
 
 class RateLimit(BaseModel):
@@ -58,6 +79,22 @@ class RateLimit(BaseModel):
 
     per_minute: int = Field(default=600, gt=0, description="Requests a token may make per minute.")
     burst: int = Field(default=60, gt=0, description="Requests a token may make at once.")
+
+
+class SignInLimit(BaseModel):
+    """Refused tokens from one client address before the address is turned away."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    failures: int = Field(
+        default=10,
+        gt=0,
+        description="Refused tokens from one address within window_s after which every request"
+        " from it is answered 429 until the oldest of them leaves the window.",
+    )
+    window_s: float = Field(
+        default=300.0, gt=0, description="Window over which refused tokens are counted, seconds."
+    )
 
 
 class AlertRules(BaseModel):
@@ -105,7 +142,8 @@ class ConsoleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tokens: list[TokenSpec] = Field(
-        default_factory=list, description="Bearer tokens; none configured means no access control."
+        default_factory=list,
+        description="Bearer tokens (their hashes); the console refuses to start without one.",
     )
     poll_s: float = Field(
         default=0.5, gt=0, le=5, description="How often the store is polled for new readings."
@@ -115,6 +153,21 @@ class ConsoleConfig(BaseModel):
     )
     max_body_bytes: int = Field(default=16_384, gt=0, description="Largest request body accepted.")
     rate_limit: RateLimit = Field(default_factory=RateLimit, description="Per-token request limit.")
+    sign_in_limit: SignInLimit = Field(
+        default_factory=SignInLimit, description="Refused tokens allowed per client address."
+    )
+    public_metrics: bool = Field(
+        default=False, description="Serve /metrics without a token (a scraper on a closed network)."
+    )
+    public_docs: bool = Field(
+        default=False, description="Serve /docs and /openapi.json without a token."
+    )
+    audit_sign_in_every_s: float = Field(
+        default=900.0,
+        ge=0,
+        description="A token's accepted use from one address is written to the audit log at"
+        " most once in this many seconds (every refused token always is).",
+    )
     alerts: AlertRules = Field(default_factory=AlertRules, description="Alert rules.")
     alert_history: int = Field(
         default=1000, gt=0, description="Cleared alerts kept in memory, newest first."
@@ -133,18 +186,28 @@ class ConsoleConfig(BaseModel):
         default=20_000, gt=0, description="Most points one history request may return."
     )
 
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> ConsoleConfig:
+        names = [spec.name for spec in self.tokens]
+        doubled = sorted({name for name in names if names.count(name) > 1})
+        if doubled:
+            raise ValueError(f"token names must be unique: {', '.join(doubled)} given twice")
+        return self
+
 
 def load_console_config(path: Path) -> ConsoleConfig:
     """Read and validate the YAML file; errors name the file and the field."""
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConsoleConfigError(f"cannot read {path}: {exc}") from exc
-    try:
-        return ConsoleConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
+        return documents.load(ConsoleConfig, path, "console configuration")
+    except documents.DocumentError as exc:
+        raise ConsoleConfigError(str(exc)) from exc
+
+
+def require_tokens(config: ConsoleConfig, path: Path | str) -> None:
+    """Fail closed: a console without a token would let anyone in, so it does not start."""
+    if not config.tokens:
+        raise ConsoleConfigError(
+            f"{path}: no access token configured, and the console does not start open."
+            " Make one with `territory secure token --role operator` and add the line it"
+            " prints under `tokens:` in this file"
         )
-        raise ConsoleConfigError(f"{path}: {problems}") from exc

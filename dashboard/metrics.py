@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from dashboard.access import metrics_reader
 from dashboard.console import Console, console_of
 
 router = APIRouter(tags=["health"])
@@ -66,6 +67,21 @@ class ConsoleCollector(Collector):
         for (domain, state), count in sorted(self.console.runs.totals.items()):
             runs.add_metric([domain, state], count)
         yield runs
+        yield CounterMetricFamily(
+            "territory_console_tokens_refused",
+            "Requests whose bearer token matched no configured token.",
+            value=self.console.sign_ins.refused_total,
+        )
+        yield CounterMetricFamily(
+            "territory_console_addresses_turned_away",
+            "Times an address reached the refused-token limit and was turned away (429).",
+            value=self.console.sign_ins.turned_away_total,
+        )
+        yield CounterMetricFamily(
+            "territory_console_audit_errors",
+            "Audit entries the store refused (they are in the log all the same).",
+            value=self.console.audit.errors,
+        )
 
 
 def make_registry(console: Console) -> CollectorRegistry:
@@ -74,7 +90,7 @@ def make_registry(console: Console) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, dependencies=[Depends(metrics_reader)])
 async def metrics(console: Console = Depends(console_of)) -> Response:
     """Prometheus text format."""
     return Response(generate_latest(console.registry), media_type="text/plain; version=0.0.4")

@@ -14,6 +14,7 @@ import itertools
 import sys
 import time
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class Run:
     domain: str
     command: list[str]
     requested_by: str
+    requested_from: str = ""  # the client's address: for the audit log, not the API
     started: float = field(default_factory=time.time)
     finished: float | None = None
     exit_code: int | None = None
@@ -62,6 +64,7 @@ class OptimiserRuns:
         timeout_s: float,
         inventory_file: Path | None = None,
         history: int = 50,
+        on_finish: Callable[[Run], Awaitable[None]] | None = None,
     ) -> None:
         self.command = command
         self.store_url = store_url
@@ -69,6 +72,7 @@ class OptimiserRuns:
         # Absolute: a run may start in another working folder than the console's.
         self.inventory_file = str(inventory_file.resolve()) if inventory_file else ""
         self.timeout_s = timeout_s
+        self.on_finish = on_finish
         self.runs: deque[Run] = deque(maxlen=history)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._ids = itertools.count(1)
@@ -90,10 +94,10 @@ class OptimiserRuns:
             filled.append(part)
         return filled
 
-    def start(self, domain: str, requested_by: str) -> Run:
+    def start(self, domain: str, requested_by: str, requested_from: str = "") -> Run:
         if domain in self._running:
             raise AlreadyRunning(f"a {domain} run is already under way")
-        run = Run(next(self._ids), domain, self.command_for(domain), requested_by)
+        run = Run(next(self._ids), domain, self.command_for(domain), requested_by, requested_from)
         self.runs.appendleft(run)
         task = asyncio.create_task(self._run(run), name=f"optimise-{domain}")
         self._running[domain] = task
@@ -101,6 +105,11 @@ class OptimiserRuns:
         return run
 
     async def _run(self, run: Run) -> None:
+        await self._execute(run)
+        if self.on_finish is not None:
+            await self.on_finish(run)
+
+    async def _execute(self, run: Run) -> None:
         try:
             process = await asyncio.create_subprocess_exec(
                 *run.command,

@@ -1,4 +1,4 @@
-"""Everything the console reads from the store, behind one class.
+"""Everything the console reads from the store, and the audit entries it writes there.
 
 The store is opened lazily and reopened after a failure, so the console starts (and
 answers /healthz with 503) while the store is down. For SQLite the cheap polling queries
@@ -13,9 +13,10 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from territory.readings import Reading
-from territory.store import Plan, Store, StoreUnavailable, open_store
+from territory.store import AuditEntry, Plan, Store, StoreUnavailable, open_store
 from territory.store.sqlite import reading_from_row
 
 Version = tuple[int, int]  # (device ts_ns, seq): a device's newest reading
@@ -128,6 +129,13 @@ class StoreReader:
     def history(self, device_id: str, start_ns: int, end_ns: int) -> list[Reading]:
         return self.store.history(device_id, start_ns, end_ns)
 
+    def append_audit(self, entry: AuditEntry) -> None:
+        """The one write the console makes: an entry of its audit log."""
+        self.store.append_audit(entry)
+
+    def audit(self, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
+        return self.store.audit(since=since, limit=limit)
+
     def close(self) -> None:
         with self._lock:
             if self._fast is not None:
@@ -148,7 +156,15 @@ def _open(store_url: str) -> Store:
     try:
         return open_store(store_url)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreUnavailable(f"cannot open {store_url}: {exc}") from exc
+        raise StoreUnavailable(f"cannot open {_without_credentials(store_url)}: {exc}") from exc
+
+
+def _without_credentials(url: str) -> str:
+    """The URL less its user, password and query (where a token may be): /healthz shows it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return f"{parts.scheme}://{netloc}{parts.path}"
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:

@@ -48,7 +48,6 @@ class TerritoryOut(BaseModel):
 class WhoAmI(BaseModel):
     name: str = Field(description="Name of the token's holder.")
     role: str = Field(description="viewer or operator.")
-    auth: bool = Field(description="False when the console has no tokens configured.")
 
 
 class ZoneSummary(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dashboard.cli import dashboard
+from dashboard.cli import dashboard, secure_token
 from devices.cli import inventory_export, simulate
 from devices.inventory import accept_scenarios
 from ingest.cli import ingest
@@ -18,6 +18,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+secure_app = typer.Typer(help="Credentials: console access tokens.", no_args_is_help=True)
+secure_app.command("token")(secure_token)
+
 app.command()(demo)
 app.command()(broker)
 app.command()(ingest)
@@ -25,6 +28,7 @@ app.command()(simulate)
 app.command()(dashboard)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
+app.add_typer(secure_app, name="secure")
 
 inventory_app = typer.Typer(help="The territory's inventory: zones, devices and their limits.")
 inventory_app.command("export")(inventory_export)

@@ -3,11 +3,17 @@
 Each component runs as its own `territory` subprocess, exactly as in production,
 so the demo exercises the same code paths; this module only starts, watches and
 stops them.
+
+The console gets two tokens made afresh at each start (a viewer's and an operator's):
+their hashes go into a console configuration of the demo's own (the working folder's
+`config/console.yaml` with its tokens replaced, written to the data folder, readable by
+its owner only), and the tokens themselves are printed once, here, and nowhere else.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -16,10 +22,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+import yaml
 
 from territory.broker import embedded_url
+from territory.documents import DocumentError, read_mapping
+from territory.tokens import hash_token, new_token
 
 _STOP_GRACE_S = 4.0
+# The console configuration the demo's own is made from, when the working folder has one.
+BASE_CONSOLE_CONFIG = Path("config/console.yaml")
+DEMO_ROLES = ("viewer", "operator")
 
 
 @dataclass
@@ -54,6 +68,7 @@ class Demo:
     external_mqtt: str | None
     territory_file: str
     components: list[Component] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)  # role -> this run's token
     _stopping: bool = False
 
     def run(self) -> int:
@@ -64,6 +79,7 @@ class Demo:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._request_stop)
         try:
+            console_config = self.write_console_config(folder)
             mqtt_url = self.external_mqtt or self._start_broker(folder)
             self._start(
                 "ingest",
@@ -112,17 +128,38 @@ class Demo:
                     self.territory_file,
                     "--mqtt",
                     mqtt_url,
+                    "--console-config",
+                    str(console_config),
                 ],
                 folder,
             )
             _wait_for_port(self.dashboard_port, 30)
             self._announce(mqtt_url, store_url, folder)
             return self._watch()
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, DocumentError) as exc:
             print(f"demo: {exc}", file=sys.stderr)
             return 1
         finally:
             self._stop_all()
+
+    def write_console_config(self, folder: Path) -> Path:
+        """The console's configuration for this run, with fresh tokens; returns its path."""
+        settings: dict[str, Any] = {}
+        if BASE_CONSOLE_CONFIG.exists():
+            settings = read_mapping(BASE_CONSOLE_CONFIG, "console configuration")
+        self.tokens = {role: new_token() for role in DEMO_ROLES}
+        settings["tokens"] = [
+            {"name": f"demo-{role}", "role": role, "token_hash": hash_token(token)}
+            for role, token in self.tokens.items()
+        ]
+        path = folder / "console.yaml"
+        # Created readable by its owner alone, before anything is written into it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write("# Written by `territory demo` at each start: its tokens last one run.\n")
+            yaml.safe_dump(settings, out, sort_keys=False)
+        path.chmod(0o600)  # a file left by an earlier run keeps its old mode otherwise
+        return path
 
     def _start_broker(self, folder: Path) -> str:
         port = 1883 if _port_free(1883) else _free_port()
@@ -140,8 +177,9 @@ class Demo:
     def _announce(self, mqtt_url: str, store_url: str, folder: Path) -> None:
         print("Soft Territory demo is running:")
         print(f"  dashboard  http://127.0.0.1:{self.dashboard_port}")
-        for role, token in _demo_tokens():
+        for role, token in self.tokens.items():
             print(f"             sign in as {role} with {token}")
+        print("             (tokens made for this run only: the next start makes new ones)")
         embedded = "  (embedded, open to any client: listens on 127.0.0.1 only)"
         print(f"  broker     {mqtt_url}{'' if self.external_mqtt else embedded}")
         print(f"  store      {store_url}")
@@ -178,17 +216,6 @@ class Demo:
                 component.process.kill()
                 component.process.wait()
         print("demo: stopped", flush=True)
-
-
-def _demo_tokens() -> list[tuple[str, str]]:
-    """The console's tokens, so that whoever ran the demo can sign in."""
-    from dashboard.config import DEFAULT_CONSOLE_CONFIG, ConsoleConfigError, load_console_config
-
-    try:
-        config = load_console_config(DEFAULT_CONSOLE_CONFIG)
-    except (ConsoleConfigError, OSError):
-        return []
-    return [(spec.role, spec.token.get_secret_value()) for spec in config.tokens]
 
 
 def _port_free(port: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from territory.readings import Reading, Rejection
 
@@ -43,8 +43,42 @@ class Plan(BaseModel):
     body: dict[str, Any] = Field(description="The plan itself: decisions and KPIs.")
 
 
+# Audit entries are read by people and by log tools: one printable line each, whatever a
+# client managed to put into them.
+_UNPRINTABLE = {code: " " for code in range(32)} | {127: " "}
+
+
+class AuditEntry(BaseModel):
+    """Who did what, from where: one line of the audit log. Never holds a secret."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time: float = Field(description="When it happened, epoch seconds.")
+    action: str = Field(
+        pattern=r"^[a-z][a-z0-9_.-]*$",
+        max_length=64,
+        description="What happened: signin.succeeded, signin.failed, signin.blocked,"
+        " access.refused, optimise.requested, optimise.finished, ...",
+    )
+    actor: str = Field(
+        max_length=128, description="Who: a token's name, or empty when no token was recognised."
+    )
+    role: str = Field(
+        pattern=r"^[a-z]*$", max_length=32, description="The actor's role, or empty when unknown."
+    )
+    client: str = Field(max_length=128, description="The client's network address.")
+    detail: str = Field(
+        default="", max_length=1000, description="What else there is to say; never a secret."
+    )
+
+    @field_validator("actor", "client", "detail")
+    @classmethod
+    def _one_printable_line(cls, value: str) -> str:
+        return value.translate(_UNPRINTABLE)
+
+
 class Store(Protocol):
-    """A time-series store of readings, dead letters and plans.
+    """A time-series store of readings, dead letters, plans and the audit log.
 
     Readings are keyed by (device, device timestamp, seq): writing the same key
     again never adds a second reading.
@@ -68,6 +102,14 @@ class Store(Protocol):
 
     def plans(self, domain: str | None = None, limit: int = 20) -> list[Plan]:
         """The most recent plans, newest first."""
+        ...
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Add one entry to the audit log."""
+        ...
+
+    def audit(self, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Audit entries at or after `since` (epoch seconds; all when None), newest first."""
         ...
 
     def close(self) -> None: ...

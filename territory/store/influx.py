@@ -21,7 +21,7 @@ import httpx
 
 from territory.kinds import KINDS
 from territory.readings import FieldValue, Reading, Rejection
-from territory.store.base import Plan, StoreStats, StoreUnavailable, WriteResult
+from territory.store.base import AuditEntry, Plan, StoreStats, StoreUnavailable, WriteResult
 from territory.store.credentials import InfluxCredentials, influx_credentials
 from territory.store.lineprotocol import line
 
@@ -29,13 +29,17 @@ _PRECISION_NS = {"ns": 1, "u": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_0
 _KIND_REGEX = "/^(" + "|".join(sorted(KINDS)) + ")$/"
 _DEADLETTERS = "deadletter"
 _PLANS = "plan"
+# The audit log: action and role as tags (a few values each); who and from where as fields,
+# since a tag per client address would make a series per address an attacker cares to use.
+_AUDIT = "audit"
+_RECENT_AUDIT_STAMPS = 10_000
 # Keys recently written, so that redeliveries are counted as duplicates (InfluxDB
 # itself collapses them silently by overwriting the point).
 _RECENT_KEYS = 1_000_000
 
 
 class InfluxStore:
-    """Readings, dead letters and plans in one InfluxDB database."""
+    """Readings, dead letters, plans and the audit log in one InfluxDB database."""
 
     def __init__(
         self,
@@ -56,6 +60,7 @@ class InfluxStore:
         auth = (username, password or "") if username else None
         self._http = httpx.Client(base_url=base_url, headers=headers, auth=auth, timeout=timeout_s)
         self._recent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+        self._audit_stamps: OrderedDict[int, None] = OrderedDict()  # recently used
         # An unreachable server at start-up is retried by the writes, not fatal here.
         with contextlib.suppress(StoreUnavailable):
             self._create_database()
@@ -136,14 +141,32 @@ class InfluxStore:
         stamp = int(plan.created * 1e9) // _PRECISION_NS[self.precision]
         self._write([line(_PLANS, {"domain": plan.domain}, fields, stamp)])
 
-    def _write(self, lines: list[str]) -> None:
+    def append_audit(self, entry: AuditEntry) -> None:
+        # Nanoseconds whatever the store's precision, and never two entries on the same
+        # nanosecond: two entries of one action and role at the same time would be one point.
+        stamp = int(entry.time * 1e9)
+        while stamp in self._audit_stamps:
+            stamp += 1
+        self._audit_stamps[stamp] = None
+        if len(self._audit_stamps) > _RECENT_AUDIT_STAMPS:
+            self._audit_stamps.popitem(last=False)
+        fields: dict[str, FieldValue] = {
+            "at": entry.time,
+            "actor": entry.actor,
+            "client": entry.client,
+            "detail": entry.detail,
+        }
+        tags = {"action": entry.action, "role": entry.role}
+        self._write([line(_AUDIT, tags, fields, stamp)], precision="ns")
+
+    def _write(self, lines: list[str], precision: str | None = None) -> None:
         if not lines:
             return
         body = gzip.compress("\n".join(lines).encode(), compresslevel=1)
         response = self._request(
             "POST",
             "/write",
-            params={"db": self.database, "precision": self.precision},
+            params={"db": self.database, "precision": precision or self.precision},
             content=body,
             headers={"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"},
         )
@@ -206,6 +229,27 @@ class InfluxStore:
                         created=record["created"],
                         status=record["status"],
                         body=json.loads(record["body"]),
+                    )
+                )
+        return found
+
+    def audit(self, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
+        where = f" WHERE time >= {int(since * 1e9)}" if since is not None else ""
+        series = self._query(
+            f'SELECT * FROM "{_AUDIT}"{where} ORDER BY time DESC LIMIT {int(limit)}'
+        )
+        found = []
+        for s in series:
+            for row in s["values"]:
+                record = dict(zip(s["columns"], row, strict=True))
+                found.append(
+                    AuditEntry(
+                        time=record["at"],
+                        action=record["action"],
+                        actor=record["actor"] or "",
+                        role=record.get("role") or "",
+                        client=record["client"] or "",
+                        detail=record["detail"] or "",
                     )
                 )
         return found

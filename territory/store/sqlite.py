@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic_core import to_json
 
 from territory.readings import Reading, Rejection
-from territory.store.base import Plan, StoreStats, StoreUnavailable, WriteResult
+from territory.store.base import AuditEntry, Plan, StoreStats, StoreUnavailable, WriteResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS plans (
     status TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS plans_by_domain ON plans (domain, created);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, time REAL NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL,
+    role TEXT NOT NULL, client TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time);
 CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO totals VALUES ('duplicates', 0);
 """
@@ -55,10 +60,11 @@ _UPSERT_LATEST = (
     " WHERE (excluded.ts_ns, excluded.seq) > (latest.ts_ns, latest.seq)"
 )
 _COLUMNS = "device_id, ts_ns, seq, kind, zone, arrival_ns, fields"
+_AUDIT_COLUMNS = "time, action, actor, role, client, detail"
 
 
 class SqliteStore:
-    """Readings, dead letters and plans in one SQLite file."""
+    """Readings, dead letters, plans and the audit log in one SQLite file."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -158,6 +164,23 @@ class SqliteStore:
             (domain, limit),
         )
         return [Plan(domain=d, created=c, status=s, body=json.loads(b)) for d, c, s, b in rows]
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO audit (time, action, actor, role, client, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.time, entry.action, entry.actor, entry.role, entry.client, entry.detail),
+            )
+
+    def audit(self, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
+        rows = self._read(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE (?1 IS NULL OR time >= ?1)"
+            " ORDER BY time DESC, id DESC LIMIT ?2",
+            (since, limit),
+        )
+        keys = _AUDIT_COLUMNS.split(", ")
+        return [AuditEntry.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -1,4 +1,8 @@
-"""The console served by a real uvicorn on a free port, over a real SQLite store."""
+"""The console served by a real uvicorn on a free port, over a real SQLite store.
+
+The tokens are made afresh for each test session, as `territory secure token` makes them;
+the console's configuration holds only their hashes.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,12 @@ from dashboard.config import ConsoleConfig
 from territory.readings import Reading
 from territory.store import Plan
 from territory.store.sqlite import SqliteStore
+from territory.tokens import hash_token, new_token
 from tests.dashboard.browser import launch_chromium
 from tests.services import free_port
 
-VIEWER_TOKEN = "viewer-token-0123456789"
-OPERATOR_TOKEN = "operator-token-0123456789"
+VIEWER_TOKEN = new_token()
+OPERATOR_TOKEN = new_token()
 
 
 def reading(
@@ -126,23 +131,11 @@ class ConsoleServer(RunningApp):
 def serve(store_path: Path, config: ConsoleConfig | None = None, **kwargs: Any) -> ConsoleServer:
     store = SqliteStore(store_path)
     store_url = f"sqlite:///{store_path}"
-    app = create_app(store_url, config=config or ConsoleConfig(poll_s=0.2), **kwargs)
+    app = create_app(store_url, config=config or secured_config(), **kwargs)
     running = start_app(app)
     return ConsoleServer(
         running.url, running.server, running.thread, store=store, store_url=store_url
     )
-
-
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[ConsoleServer]:
-    """An open console (no tokens) over a seeded store."""
-    store = SqliteStore(tmp_path / "territory.db")
-    seed(store)
-    store.close()
-    running = serve(tmp_path / "territory.db")
-    yield running
-    running.stop()
-    running.store.close()
 
 
 @pytest.fixture(scope="session")
@@ -173,8 +166,8 @@ def secured_config(**overrides: Any) -> ConsoleConfig:
     """Two tokens, a fast poll, and a stand-in optimiser command writing into the store."""
     settings: dict[str, Any] = {
         "tokens": [
-            {"name": "vera", "role": "viewer", "token": VIEWER_TOKEN},
-            {"name": "otto", "role": "operator", "token": OPERATOR_TOKEN},
+            {"name": "vera", "role": "viewer", "token_hash": hash_token(VIEWER_TOKEN)},
+            {"name": "otto", "role": "operator", "token_hash": hash_token(OPERATOR_TOKEN)},
         ],
         "poll_s": 0.2,
         "optimise_command": ["{python}", "-c", STAND_IN_OPTIMISER, "{domain}", "{store}"],

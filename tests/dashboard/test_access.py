@@ -68,15 +68,33 @@ def test_only_an_operator_may_trigger_a_run(secured: ConsoleServer) -> None:
 
 def test_whoami_names_the_role(secured: ConsoleServer) -> None:
     with secured.client(VIEWER_TOKEN) as viewer, secured.client(OPERATOR_TOKEN) as operator:
-        assert viewer.get("/api/whoami").json() == {"name": "vera", "role": "viewer", "auth": True}
+        assert viewer.get("/api/whoami").json() == {"name": "vera", "role": "viewer"}
         assert operator.get("/api/whoami").json()["role"] == "operator"
 
 
-def test_health_and_metrics_need_no_token(secured: ConsoleServer) -> None:
-    with secured.client() as anonymous:
+def test_health_and_the_page_need_no_token_but_metrics_and_docs_do(
+    secured: ConsoleServer,
+) -> None:
+    with secured.client() as anonymous, secured.client(VIEWER_TOKEN) as viewer:
         assert anonymous.get("/healthz").status_code == 200
-        assert anonymous.get("/metrics").status_code == 200
         assert anonymous.get("/").status_code == 200
+        for route in ("/metrics", "/docs", "/openapi.json"):
+            assert anonymous.get(route).status_code == 401, route
+            assert viewer.get(route).status_code == 200, route
+        assert "territory_console_tokens_refused" in viewer.get("/metrics").text
+        assert "/api/audit" in viewer.get("/openapi.json").json()["paths"]
+
+
+def test_metrics_and_docs_may_be_configured_public(tmp_path: Path) -> None:
+    running = serve(tmp_path / "t.db", secured_config(public_metrics=True, public_docs=True))
+    try:
+        with running.client() as anonymous:
+            for route in ("/metrics", "/docs", "/openapi.json"):
+                assert anonymous.get(route).status_code == 200, route
+            assert anonymous.get("/api/zones").status_code == 401
+    finally:
+        running.stop()
+        running.store.close()
 
 
 def test_a_request_body_over_the_limit_is_413(secured: ConsoleServer) -> None:

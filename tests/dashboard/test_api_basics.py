@@ -6,13 +6,19 @@ import time
 from pathlib import Path
 
 from dashboard.app import create_app
-from dashboard.config import ConsoleConfig
 from territory.store.sqlite import SqliteStore
-from tests.dashboard.conftest import ConsoleServer, seed, serve, start_app
+from tests.dashboard.conftest import (
+    VIEWER_TOKEN,
+    ConsoleServer,
+    secured_config,
+    seed,
+    serve,
+    start_app,
+)
 
 
-def test_healthz_gives_the_age_of_the_last_reading_and_plan(console: ConsoleServer) -> None:
-    with console.client() as http:
+def test_healthz_gives_the_age_of_the_last_reading_and_plan(secured: ConsoleServer) -> None:
+    with secured.client() as http:
         response = http.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -37,10 +43,10 @@ def test_healthz_on_an_empty_store_has_no_ages(tmp_path: Path) -> None:
 def test_healthz_is_503_while_the_store_cannot_be_opened_and_recovers(tmp_path: Path) -> None:
     blocked = tmp_path / "territory.db"
     blocked.mkdir()  # a folder where the database file should be: SQLite cannot open it
-    app = create_app(f"sqlite:///{blocked}", config=ConsoleConfig(poll_s=0.2))
+    app = create_app(f"sqlite:///{blocked}", config=secured_config())
     running = start_app(app)
     try:
-        with running.client() as http:
+        with running.client(VIEWER_TOKEN) as http:
             response = http.get("/healthz")
             assert response.status_code == 503
             assert response.json()["status"] == "unavailable"
@@ -55,8 +61,8 @@ def test_healthz_is_503_while_the_store_cannot_be_opened_and_recovers(tmp_path: 
         running.stop()
 
 
-def test_devices_lists_the_newest_reading_of_every_device(console: ConsoleServer) -> None:
-    with console.client() as http:
+def test_devices_lists_the_newest_reading_of_every_device(secured: ConsoleServer) -> None:
+    with secured.client(VIEWER_TOKEN) as http:
         everything = http.get("/api/devices").json()
         stations = http.get("/api/devices", params={"kind": "bike_station", "zone": "north"})
     by_id = {r["device_id"]: r for r in everything}
@@ -65,28 +71,28 @@ def test_devices_lists_the_newest_reading_of_every_device(console: ConsoleServer
     assert [r["device_id"] for r in stations.json()] == ["st-north-1", "st-north-2"]
 
 
-def test_latest_plans_has_one_plan_per_domain(console: ConsoleServer) -> None:
-    console.store.write_plan(
-        console.store.plans("energy")[0].model_copy(update={"created": time.time() + 1})
+def test_latest_plans_has_one_plan_per_domain(secured: ConsoleServer) -> None:
+    secured.store.write_plan(
+        secured.store.plans("energy")[0].model_copy(update={"created": time.time() + 1})
     )
-    with console.client() as http:
+    with secured.client(VIEWER_TOKEN) as http:
         plans = http.get("/api/plans/latest").json()
     assert list(plans) == ["energy"]
     assert plans["energy"]["body"]["kpis"] == {"peak_kw_saved": 42.0}
     assert plans["energy"]["created"] > time.time() - 60
 
 
-def test_territory_derives_zones_from_readings_without_a_scenario(console: ConsoleServer) -> None:
-    with console.client() as http:
+def test_territory_derives_zones_from_readings_without_a_scenario(secured: ConsoleServer) -> None:
+    with secured.client(VIEWER_TOKEN) as http:
         territory = http.get("/api/territory").json()
     assert territory["from_inventory"] is False
     assert [z["id"] for z in territory["zones"]] == ["north", "south"]
 
 
 def test_the_page_and_its_scripts_are_served_without_any_outside_address(
-    console: ConsoleServer,
+    secured: ConsoleServer,
 ) -> None:
-    with console.client() as http:
+    with secured.client(VIEWER_TOKEN) as http:
         page = http.get("/")
         assert page.status_code == 200
         assert "http://" not in page.text and "https://" not in page.text

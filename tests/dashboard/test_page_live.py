@@ -5,20 +5,22 @@ from __future__ import annotations
 from playwright.sync_api import Browser, expect
 
 from tests.dashboard.browser import screenshot_path
-from tests.dashboard.conftest import ConsoleServer, station
+from tests.dashboard.conftest import VIEWER_TOKEN, ConsoleServer, station
 
 
 def test_page_shows_a_reading_and_follows_a_new_one(
-    console: ConsoleServer, browser: Browser
+    secured: ConsoleServer, browser: Browser
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     try:
-        page.goto(console.url + "/#/overview")
+        page.goto(secured.url + "/#/overview")
+        page.fill("#token", VIEWER_TOKEN)
+        page.click("#login button")
         row = page.locator('#devices tr[data-device="st-north-1"] td.value')
         expect(row).to_have_text("7 / 20 bikes", timeout=15_000)
         expect(page.locator("#live")).to_have_text("live")
 
-        console.store.write([station("st-north-1", "north", seq=2, bikes=3)])
+        secured.store.write([station("st-north-1", "north", seq=2, bikes=3)])
 
         expect(row).to_have_text("3 / 20 bikes", timeout=15_000)
         zone = page.locator('#zones tr[data-zone="north"]')

@@ -150,7 +150,9 @@ def test_a_wrong_token_is_refused_on_the_page(
 
 def x_axis(page: Page, chart: str) -> tuple[float, float]:
     """The time range (epoch s) of the x axis of the chart in the element `chart`."""
-    page.wait_for_function(f"document.querySelector('{chart}')?.plot !== undefined")
+    # Functions, not expressions: an expression is evaluated with eval(), which the page's
+    # Content-Security-Policy forbids.
+    page.wait_for_function(f"() => document.querySelector('{chart}')?.plot !== undefined")
     low, high = page.evaluate(
         f"(() => {{ const x = document.querySelector('{chart}').plot.scales.x;"
         " return [x.min, x.max]; })()"
@@ -176,7 +178,7 @@ def test_a_feeder_with_one_reading_gets_an_axis_of_hours(
         )
         chart, end = 'section[data-feeder="fd-centre"] .chart', start + 4 * 900
         page.wait_for_function(
-            f"Math.abs(document.querySelector('{chart}')?.plot?.scales.x.max - {end}) < 1",
+            f"() => Math.abs(document.querySelector('{chart}')?.plot?.scales.x.max - {end}) < 1",
             timeout=WAIT_MS,
         )
         low, high = x_axis(page, chart)
@@ -186,5 +188,47 @@ def test_a_feeder_with_one_reading_gets_an_axis_of_hours(
         expect(page.locator("#history-note")).to_contain_text("1 readings", timeout=WAIT_MS)
         low, high = x_axis(page, "#history-note + .chart")
         assert abs((high - low) - 3600) < 5 and abs(high - time.time()) < 120
+    finally:
+        page.close()
+
+
+def test_every_page_runs_under_the_policy_that_refuses_inline_script(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    # Recorded from the first script of each document on: every breach of the policy.
+    page.add_init_script(
+        "window.breaches = [];"
+        " document.addEventListener('securitypolicyviolation',"
+        " (e) => window.breaches.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    complaints: list[str] = []
+    page.on("console", lambda m: complaints.append(m.text) if "Security Policy" in m.text else None)
+    try:
+        page.goto(f"{territory_console.url}/#/overview")
+        page.fill("#token", VIEWER_TOKEN)
+        page.click("#login button")
+        expect(page.locator("#live")).to_have_text("live", timeout=WAIT_MS)
+        for route, (selector, text) in PAGES.items():
+            page.goto(f"{territory_console.url}/#/{route}")
+            expect(page.locator(selector).first).to_contain_text(text, timeout=WAIT_MS)
+        assert page.evaluate("() => window.breaches") == []
+        assert complaints == []
+        # The policy is in force: an inline script and an inline handler are both refused.
+        ran = page.evaluate(
+            """() => {
+                const script = document.createElement('script');
+                script.textContent = 'window.inlineRan = true';
+                document.head.append(script);
+                const button = document.createElement('button');
+                button.setAttribute('onclick', 'window.handlerRan = true');
+                document.body.append(button);
+                button.click();
+                return [window.inlineRan === true, window.handlerRan === true];
+            }"""
+        )
+        assert ran == [False, False]
+        page.wait_for_function("() => window.breaches.length >= 2", timeout=WAIT_MS)
+        assert all(b.startswith("script-src") for b in page.evaluate("() => window.breaches"))
     finally:
         page.close()

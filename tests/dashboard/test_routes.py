@@ -150,7 +150,7 @@ def test_an_unknown_domain_is_404(secured: ConsoleServer) -> None:
 
 
 def test_metrics_speak_prometheus(secured: ConsoleServer) -> None:
-    with secured.client() as http:
+    with secured.client(VIEWER_TOKEN) as http:
         text = http.get("/metrics").text
     assert "territory_console_devices 5.0" in text
     assert 'territory_console_alerts_open{rule="station_empty",severity="warning"} 1.0' in text
@@ -158,7 +158,7 @@ def test_metrics_speak_prometheus(secured: ConsoleServer) -> None:
 
 
 def test_openapi_describes_the_routes(secured: ConsoleServer) -> None:
-    with secured.client() as http:
+    with secured.client(VIEWER_TOKEN) as http:
         paths = http.get("/openapi.json").json()["paths"]
         assert http.get("/docs").status_code == 200
     assert {"/api/devices/{device_id}/history", "/api/optimise/{domain}", "/healthz"} <= set(paths)

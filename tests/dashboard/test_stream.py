@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.dashboard.conftest import ConsoleServer, station
+from tests.dashboard.conftest import VIEWER_TOKEN, ConsoleServer, station
 
 
 def events(response: httpx.Response) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -35,8 +35,8 @@ def next_update_with(
     raise AssertionError("the stream ended")
 
 
-def test_a_new_reading_arrives_on_the_stream(console: ConsoleServer) -> None:
-    with console.client() as http, http.stream("GET", "/api/stream") as response:
+def test_a_new_reading_arrives_on_the_stream(secured: ConsoleServer) -> None:
+    with secured.client(VIEWER_TOKEN) as http, http.stream("GET", "/api/stream") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         stream = events(response)
         kind, _, snapshot = next(stream)
@@ -44,7 +44,7 @@ def test_a_new_reading_arrives_on_the_stream(console: ConsoleServer) -> None:
         assert {r["device_id"] for r in snapshot["readings"]} >= {"st-north-1", "fd-north"}
         assert snapshot["plans"]["energy"]["status"] == "optimal"
 
-        console.store.write([station("st-north-1", "north", seq=2, bikes=3)])
+        secured.store.write([station("st-north-1", "north", seq=2, bikes=3)])
 
         _, update = next_update_with(stream, "st-north-1")
     [changed] = [r for r in update["readings"] if r["device_id"] == "st-north-1"]
@@ -54,11 +54,11 @@ def test_a_new_reading_arrives_on_the_stream(console: ConsoleServer) -> None:
     assert north and north[0]["bikes_available"] == 3
 
 
-def test_a_reconnecting_client_gets_only_what_it_missed(console: ConsoleServer) -> None:
-    with console.client() as http:
+def test_a_reconnecting_client_gets_only_what_it_missed(secured: ConsoleServer) -> None:
+    with secured.client(VIEWER_TOKEN) as http:
         with http.stream("GET", "/api/stream") as response:
             _, seen, _ = next(events(response))
-        console.store.write([station("st-south-1", "south", seq=2, bikes=4)])
+        secured.store.write([station("st-south-1", "south", seq=2, bikes=4)])
         with http.stream("GET", "/api/stream", headers={"Last-Event-ID": seen}) as response:
             stream = events(response)
             kind, event_id, body = next(stream)
@@ -67,8 +67,11 @@ def test_a_reconnecting_client_gets_only_what_it_missed(console: ConsoleServer) 
     assert [r["device_id"] for r in body["readings"]] == ["st-south-1"]
 
 
-def test_an_unknown_batch_number_gets_a_fresh_snapshot(console: ConsoleServer) -> None:
-    with console.client() as http, http.stream("GET", "/api/stream?since=999999") as response:
+def test_an_unknown_batch_number_gets_a_fresh_snapshot(secured: ConsoleServer) -> None:
+    with (
+        secured.client(VIEWER_TOKEN) as http,
+        http.stream("GET", "/api/stream?since=999999") as response,
+    ):
         kind, _, body = next(events(response))
     assert kind == "snapshot"
     assert len(body["readings"]) == 5

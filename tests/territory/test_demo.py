@@ -1,8 +1,14 @@
-"""`territory demo` as a user runs it: one command, a live page, Ctrl-C stops everything."""
+"""`territory demo` as a user runs it: one command, a live page, Ctrl-C stops everything.
+
+The demo makes its console's tokens at each start and prints them: the test signs in with
+what it printed, checks that the configuration holds only their hashes and that no log of
+the demo's components holds them, and that two starts never make the same tokens.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,10 +16,11 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
+from territory.demo import Demo
+from territory.tokens import matches
 from tests.services import free_port
-
-VIEWER = {"Authorization": "Bearer viewer-demo-token-change-me"}
 
 
 def _children(pid: int) -> list[int]:
@@ -56,15 +63,24 @@ def test_demo_serves_live_readings_and_stops_cleanly(tmp_path: Path) -> None:
     )
     try:
         assert demo.stdout is not None
-        banner = [demo.stdout.readline() for _ in range(5)]
-        assert f"http://127.0.0.1:{port}" in "".join(banner), banner
-        assert "sign in as viewer with viewer-demo-token-change-me" in "".join(banner), banner
+        banner = "".join(demo.stdout.readline() for _ in range(6))
+        assert f"http://127.0.0.1:{port}" in banner, banner
+        tokens = dict(re.findall(r"sign in as (\w+) with (\S+)", banner))
+        assert set(tokens) == {"viewer", "operator"}, banner
+        assert "viewer-demo-token-change-me" not in banner
+        viewer_headers = {"Authorization": f"Bearer {tokens['viewer']}"}
         base = f"http://127.0.0.1:{port}"
+        refused = httpx.get(
+            base + "/api/devices",
+            headers={"Authorization": "Bearer viewer-demo-token-change-me"},
+            timeout=10,
+        )
+        assert refused.status_code == 401
         page = httpx.get(base + "/", timeout=10)
         assert page.status_code == 200 and "<html" in page.text.lower()
 
         def readings() -> dict[str, float]:
-            devices = httpx.get(base + "/api/devices", headers=VIEWER, timeout=10).json()
+            devices = httpx.get(base + "/api/devices", headers=viewer_headers, timeout=10).json()
             return {d["device_id"]: d["ts"] for d in devices}
 
         deadline = time.monotonic() + 60
@@ -88,7 +104,23 @@ def test_demo_serves_live_readings_and_stops_cleanly(tmp_path: Path) -> None:
         assert time.monotonic() - stopping < 5
         assert demo.returncode == 0
         assert not [pid for pid in children if _alive(pid)], "a component outlived the demo"
+        config = tmp_path / "console.yaml"
+        assert config.stat().st_mode & 0o777 == 0o600
+        hashes = {t["role"]: t["token_hash"] for t in yaml.safe_load(config.read_text())["tokens"]}
+        assert all(matches(tokens[role], hashes[role]) for role in tokens)
+        logs = "".join(log.read_text(errors="replace") for log in tmp_path.glob("*.log"))
+        assert "dashboard" in {log.stem for log in tmp_path.glob("*.log")}
+        assert not [role for role, token in tokens.items() if token in logs + config.read_text()]
     finally:
         if demo.poll() is None:
             demo.kill()
             demo.wait()
+
+
+def test_each_start_of_the_demo_makes_new_tokens(tmp_path: Path) -> None:
+    made = []
+    for _ in range(3):
+        demo = Demo(str(tmp_path), 0, None, "config/territories/demo.yaml")
+        demo.write_console_config(tmp_path)
+        made += demo.tokens.values()
+    assert len(set(made)) == len(made) == 6

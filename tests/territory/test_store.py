@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from territory.readings import Reading, Rejection, RejectReason
-from territory.store import Plan, Store, StoreUnavailable, open_store
+from territory.store import AuditEntry, Plan, Store, StoreUnavailable, open_store
 from territory.store.credentials import influx_credentials
 from territory.store.influx import InfluxStore
 from territory.store.sqlite import SqliteStore
@@ -130,6 +130,45 @@ def test_plans_round_trip_newest_first(store: Store) -> None:
     assert [p.created for p in plans] == [300.0, 200.0]
     assert plans[0].body == {"kpis": {"peak_kw": 300.0}}
     assert store.plans()[0].domain == "slots"
+
+
+def audit_entry(at: float, action: str = "signin.failed", **fields: str) -> AuditEntry:
+    values = {"actor": "", "role": "", "client": "127.0.0.1", "detail": ""} | fields
+    return AuditEntry(time=at, action=action, **values)
+
+
+def test_audit_entries_round_trip_newest_first_whatever_they_hold(store: Store) -> None:
+    start = time.time() - 60
+    awkward = audit_entry(
+        start + 2,
+        "optimise.requested",
+        actor='otto "the op", chief=1 \\',
+        role="operator",
+        client="2001:db8::7",
+        detail='run 3 energy\nfrom a "plans" page, ok=yes; é ✓',
+    )
+    entries = [
+        audit_entry(start, client="203.0.113.9"),
+        audit_entry(start + 1, "signin.succeeded", actor="vera", role="viewer"),
+        awkward,
+        # Same time, action and role as the one before it: a second entry all the same.
+        audit_entry(start + 1, "signin.succeeded", actor="vera", role="viewer", client="::1"),
+    ]
+    for entry in entries:
+        store.append_audit(entry)
+    found = store.audit()
+    assert found[0] == awkward
+    assert awkward.detail == 'run 3 energy from a "plans" page, ok=yes; é ✓'  # one line
+    assert [e.action for e in found] == [
+        "optimise.requested",
+        "signin.succeeded",
+        "signin.succeeded",
+        "signin.failed",
+    ]
+    assert {e.client for e in found[1:3]} == {"127.0.0.1", "::1"}
+    assert found[3] == entries[0]
+    assert [e.time for e in store.audit(since=start + 1)] == [start + 2, start + 1, start + 1]
+    assert len(store.audit(limit=1)) == 1
 
 
 def test_unreachable_influx_raises_store_unavailable() -> None:

@@ -12,7 +12,7 @@ import device from "./pages/device.js";
 
 const PAGES = { overview, mobility, energy, slots, plans, alerts, device };
 
-export const session = { role: null, auth: false, territory: null };
+export const session = { role: null, territory: null };
 
 let current = null;
 
@@ -46,16 +46,17 @@ async function start() {
   try {
     const who = await api("/api/whoami");
     session.role = who.role;
-    session.auth = who.auth;
     session.territory = await api("/api/territory");
   } catch (error) {
     if (error.status === 401) return showLogin(token() ? "That token was refused." : "");
+    // Too many refused tokens from this address (or requests for this token): say so.
+    if (error.status === 429) return showLogin(`Not now: ${error.detail}. Try again later.`);
     document.getElementById("view").textContent = `The console cannot be reached: ${error.message}`;
     return;
   }
   document.getElementById("login").hidden = true;
-  document.getElementById("who").textContent = session.auth ? session.role : "";
-  document.getElementById("signout").hidden = !session.auth;
+  document.getElementById("who").textContent = session.role;
+  document.getElementById("signout").hidden = false;
   connect(() => showLogin("Your token is no longer accepted."));
   route();
 }
