@@ -6,9 +6,14 @@ import typer
 
 from dashboard.cli import dashboard
 from devices.cli import simulate
+from devices.inventory import accept_scenarios
 from ingest.cli import ingest
 from optimiser.cli import optimise_app
 from territory.commands import broker, demo, query_app
+from territory.secure.cli import secure_app
+
+# Wherever an inventory file is asked for, a scenario file is accepted too.
+accept_scenarios()
 
 app = typer.Typer(
     name="territory",
@@ -24,3 +29,4 @@ app.command()(simulate)
 app.command()(dashboard)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
+app.add_typer(secure_app, name="secure")
