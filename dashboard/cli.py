@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -19,6 +20,11 @@ def dashboard(
     mqtt: str | None = typer.Option(
         None, "--mqtt", help="Broker the optimiser runs triggered from the console publish to."
     ),
+    mqtt_auth: Path | None = typer.Option(
+        None,
+        "--mqtt-auth",
+        help="Account file the triggered optimiser runs use (the optimiser's account).",
+    ),
     console_config: Path = typer.Option(
         Path("config/console.yaml"), "--console-config", help="Tokens, limits and alert rules."
     ),
@@ -35,6 +41,12 @@ def dashboard(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings()
+    mqtt_url = mqtt or settings.mqtt_url
+    try:
+        _hand_broker_account_to_runs(mqtt_url, mqtt_auth or settings.mqtt_auth_file)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     try:
         config = load_console_config(console_config) if console_config.exists() else ConsoleConfig()
     except ConsoleConfigError as exc:
@@ -49,7 +61,7 @@ def dashboard(
             store or settings.store_url,
             territory_file=territory_file or settings.territory_file,
             config=config,
-            mqtt_url=mqtt or settings.mqtt_url,
+            mqtt_url=mqtt_url,
         )
     except TerritoryMapError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -61,3 +73,17 @@ def dashboard(
         log_level="info",
         timeout_graceful_shutdown=3,
     )
+
+
+def _hand_broker_account_to_runs(mqtt_url: str, account: Path | None) -> None:
+    """Check the broker address now, and let triggered runs find the account file.
+
+    The console itself holds no MQTT connection; the runs it starts are `territory
+    optimise` processes, which inherit the environment. The file's path travels there,
+    never the password (which would show in the process list)."""
+    from territory.bus import broker_address
+    from territory.settings import AUTH_FILE_ENV
+
+    broker_address(mqtt_url, account)  # a wrong URL or account file fails at start, not per run
+    if account is not None:
+        os.environ[AUTH_FILE_ENV] = str(account.resolve())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 import typer
@@ -14,13 +15,21 @@ from territory.settings import load_settings
 
 def ingest(
     mqtt: str | None = typer.Option(
-        None, "--mqtt", help="Broker URL, mqtt://host:port[?protocol=3.1.1]"
+        None, "--mqtt", help="Broker URL, mqtt://host:port[?protocol=3.1.1] or mqtts://host:port"
+    ),
+    mqtt_auth: Path | None = typer.Option(
+        None, "--mqtt-auth", help="Account file (territory secure init): user, password, CA."
     ),
     store: str | None = typer.Option(
         None, "--store", help="sqlite:///PATH or influx://HOST:PORT/DB"
     ),
     group: str | None = typer.Option(None, "--group", help="Join this shared-subscription group."),
-    client_id: str | None = typer.Option(None, "--client-id", help="Stable MQTT client id."),
+    client_id: str | None = typer.Option(
+        None, "--client-id", help="MQTT client id (default territory-ingest-{host}[-{replica}])."
+    ),
+    replica: str | None = typer.Option(
+        None, "--replica", help="Replica name, when one host runs several workers."
+    ),
     batch_size: int | None = typer.Option(None, help="Flush at this many messages."),
     batch_age_ms: int | None = typer.Option(None, help="Flush at this age."),
     metrics_port: int | None = typer.Option(None, help="Serve /metrics and /healthz here."),
@@ -31,7 +40,7 @@ def ingest(
     """Subscribe to telemetry at QoS 1 and write it, at least once, into the store."""
     from ingest.http import serve_status
     from ingest.worker import IngestWorker
-    from territory.bus import BrokerAddress
+    from territory.bus import broker_address
     from territory.commands import open_store_or_exit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -39,6 +48,7 @@ def ingest(
     overrides = {
         "group": group,
         "client_id": client_id,
+        "replica": replica,
         "batch_size": batch_size,
         "batch_age_ms": batch_age_ms,
         "metrics_port": metrics_port,
@@ -47,7 +57,7 @@ def ingest(
         update={key: value for key, value in overrides.items() if value is not None}
     )
     try:
-        address = BrokerAddress.from_url(mqtt or settings.mqtt_url)
+        address = broker_address(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file)
     except ValueError as exc:
         typer.echo(f"territory ingest: {exc}", err=True)
         raise typer.Exit(2) from exc

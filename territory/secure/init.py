@@ -21,7 +21,7 @@ import pwd
 import shutil
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from territory.inventory import Inventory
 from territory.secure import passwords
@@ -151,7 +151,7 @@ def _issue(
     password = previous.password.get_secret_value() if previous else passwords.new_password()
     account = MqttAccount(
         username=principal.name,
-        password=password,  # type: ignore[arg-type]  # pydantic makes it a SecretStr
+        password=SecretStr(password),
         ca_cert=str(layout.ca_cert),
         port=port,
         topics=principal.rights,
