@@ -62,6 +62,7 @@ class SecuredBroker:
     """The set-up written by secure init and the mosquitto running it."""
 
     folder: Path
+    options: SecureInitOptions
     result: SecureInitResult
     broker: ConfiguredMosquitto
 
@@ -82,11 +83,12 @@ class SecuredBroker:
 
 def start_secured(folder: Path, **overrides: object) -> SecuredBroker:
     inventory = load_inventory(write_inventory(folder))
-    result = secure_init(inventory, init_options(folder / "broker", **overrides))
+    options = init_options(folder / "broker", **overrides)
+    result = secure_init(inventory, options)
     ports = [result.port, result.service_port]
     broker = ConfiguredMosquitto(Path(result.mosquitto_conf), ports, folder / "mosquitto.log")
     broker.start()
-    return SecuredBroker(folder / "broker", result, broker)
+    return SecuredBroker(folder / "broker", options, result, broker)
 
 
 @pytest.fixture(scope="module")
