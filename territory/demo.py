@@ -130,7 +130,9 @@ class Demo:
         print(f"  dashboard  http://127.0.0.1:{self.dashboard_port}")
         for role, token in _demo_tokens():
             print(f"             sign in as {role} with {token}")
-        print(f"  broker     {mqtt_url}{'' if self.external_mqtt else '  (embedded)'}")
+        # The embedded broker has no accounts and no TLS: loopback keeps it to this machine.
+        where = "" if self.external_mqtt else "  (embedded, no accounts: 127.0.0.1 only)"
+        print(f"  broker     {mqtt_url}{where}")
         print(f"  store      {store_url}")
         print(f"  territory  {self.territory_file}")
         print(f"  logs       {folder}/*.log")
