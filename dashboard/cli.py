@@ -81,9 +81,11 @@ def _hand_broker_account_to_runs(mqtt_url: str, account: Path | None) -> None:
     The console itself holds no MQTT connection; the runs it starts are `territory
     optimise` processes, which inherit the environment. The file's path travels there,
     never the password (which would show in the process list)."""
-    from territory.bus import broker_address
+    from territory.bus import BrokerAddress
     from territory.settings import AUTH_FILE_ENV
 
-    broker_address(mqtt_url, account)  # a wrong URL or account file fails at start, not per run
+    BrokerAddress.from_url(
+        mqtt_url, account
+    )  # a wrong URL or account file fails at start, not per run
     if account is not None:
         os.environ[AUTH_FILE_ENV] = str(account.resolve())

@@ -65,7 +65,7 @@ def simulate(
 ) -> None:
     """Run a simulated territory: every device publishes on its own schedule and obeys commands."""
     from devices.scenario import ScenarioError, load_scenario
-    from territory.bus import broker_address
+    from territory.bus import BrokerAddress
     from territory.settings import load_settings
 
     settings = load_settings()
@@ -78,7 +78,9 @@ def simulate(
         _compare(scenario, seed, speed, duration_s or 86400.0, policy, report, date)
     else:
         try:
-            broker = broker_address(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file)
+            broker = BrokerAddress.from_url(
+                mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file
+            )
         except ValueError as exc:
             _fail(str(exc), 2)
         _live(scenario, broker, seed, faults, speed or 1.0, duration_s)

@@ -40,7 +40,7 @@ def ingest(
     """Subscribe to telemetry at QoS 1 and write it, at least once, into the store."""
     from ingest.http import serve_status
     from ingest.worker import IngestWorker
-    from territory.bus import broker_address
+    from territory.bus import BrokerAddress
     from territory.commands import open_store_or_exit
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -57,7 +57,9 @@ def ingest(
         update={key: value for key, value in overrides.items() if value is not None}
     )
     try:
-        address = broker_address(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file)
+        address = BrokerAddress.from_url(
+            mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file
+        )
     except ValueError as exc:
         typer.echo(f"territory ingest: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -58,7 +58,7 @@ def optimise(
         return
     from optimiser.runner import parse_duration
     from optimiser.timer import build_runner
-    from territory.bus import broker_address
+    from territory.bus import BrokerAddress
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings()
@@ -66,7 +66,7 @@ def optimise(
         every_s = parse_duration(every) if every else settings.optimiser.every_s
         deadline_s = parse_duration(deadline) if deadline else None
         runner = build_runner(
-            broker_address(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file),
+            BrokerAddress.from_url(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file),
             store or settings.store_url,
             every_s,
             deadline_s,

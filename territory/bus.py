@@ -110,11 +110,6 @@ class BrokerAddress(BaseModel):
         return None if self.password is None else self.password.get_secret_value()
 
 
-def broker_address(url: str, auth: str | Path | None = None) -> BrokerAddress:
-    """The broker a component was told to use: URL and optional account file."""
-    return BrokerAddress.from_url(url, auth)
-
-
 def coerce_address(address: str | BrokerAddress) -> BrokerAddress:
     """Components accept either an address already built or a URL without credentials."""
     return address if isinstance(address, BrokerAddress) else BrokerAddress.from_url(address)
