@@ -4,6 +4,7 @@ optimiser's publisher, the twin's gateway, and ingest and the simulator as proce
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,18 @@ def test_simulator_and_ingest_run_the_secured_shape_end_to_end(tmp_path: Path) -
     for account_file in result.accounts.values():
         password = load_account(account_file)[0].password.get_secret_value()
         assert password not in logs
+
+
+def test_console_runs_inherit_the_account_file_not_the_password(
+    secured: SecuredBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.cli import _hand_broker_account_to_runs
+    from territory.settings import AUTH_FILE_ENV, load_settings
+
+    monkeypatch.setenv(AUTH_FILE_ENV, "unset")  # restored after the test
+    account = secured.account("optimiser")
+    _hand_broker_account_to_runs(f"mqtts://127.0.0.1:{secured.result.service_port}", account)
+    assert os.environ[AUTH_FILE_ENV] == str(account)
+    assert load_settings().mqtt_auth_file == account  # what a triggered run reads
+    password = load_account(account)[0].password.get_secret_value()
+    assert all(password not in value for value in os.environ.values())
