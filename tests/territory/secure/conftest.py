@@ -86,6 +86,8 @@ def start_secured(folder: Path, **overrides: object) -> SecuredBroker:
     options = init_options(folder / "broker", **overrides)
     result = secure_init(inventory, options)
     ports = [result.port, result.service_port]
+    if result.local_port is not None:
+        ports.append(result.local_port)
     broker = ConfiguredMosquitto(Path(result.mosquitto_conf), ports, folder / "mosquitto.log")
     broker.start()
     return SecuredBroker(folder / "broker", options, result, broker)
@@ -94,7 +96,7 @@ def start_secured(folder: Path, **overrides: object) -> SecuredBroker:
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
     """One secured broker shared by a module's tests (each leaves no session behind)."""
-    running = start_secured(tmp_path_factory.mktemp("secured"))
+    running = start_secured(tmp_path_factory.mktemp("secured"), local_port=free_port())
     yield running
     running.broker.stop()
 
