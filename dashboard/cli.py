@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal, NoReturn
 
@@ -26,6 +27,11 @@ def dashboard(
     ),
     mqtt: str | None = typer.Option(
         None, "--mqtt", help="Broker the optimiser runs triggered from the console publish to."
+    ),
+    mqtt_auth: Path | None = typer.Option(
+        None,
+        "--mqtt-auth",
+        help="Account file the triggered optimiser runs use (the optimiser's account).",
     ),
     console_config: Path = typer.Option(
         DEFAULT_CONSOLE_CONFIG,
@@ -57,6 +63,12 @@ def dashboard(
         if given is not None and not given.is_file():
             _fail(f"{given}: no such file")
     settings = load_settings()
+    mqtt_url = mqtt or settings.mqtt_url
+    try:
+        _hand_broker_account_to_runs(mqtt_url, mqtt_auth or settings.mqtt_auth_file)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     try:
         config = load_console_config(console_config)
         require_tokens(config, console_config)
@@ -64,7 +76,7 @@ def dashboard(
             store or settings.store_url,
             territory_file=territory_file or settings.inventory_file,
             config=config,
-            mqtt_url=mqtt or settings.mqtt_url,
+            mqtt_url=mqtt_url,
         )
     except (ConsoleConfigError, TerritoryMapError) as exc:
         _fail(str(exc))
@@ -103,3 +115,19 @@ def secure_token(
 def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _hand_broker_account_to_runs(mqtt_url: str, account: Path | None) -> None:
+    """Check the broker address now, and let triggered runs find the account file.
+
+    The console itself holds no MQTT connection; the runs it starts are `territory
+    optimise` processes, which inherit the environment. The file's path travels there,
+    never the password (which would show in the process list)."""
+    from territory.bus import BrokerAddress
+    from territory.settings import AUTH_FILE_ENV
+
+    BrokerAddress.from_url(
+        mqtt_url, account
+    )  # a wrong URL or account file fails at start, not per run
+    if account is not None:
+        os.environ[AUTH_FILE_ENV] = str(account.resolve())

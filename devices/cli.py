@@ -16,11 +16,17 @@ from devices.live import parse_duration
 
 if TYPE_CHECKING:
     from devices.scenario import Scenario
+    from territory.bus import BrokerAddress
 
 
 def simulate(
     mqtt: str | None = typer.Option(
-        None, "--mqtt", help="Broker URL, mqtt://host:port?protocol=5 (default: settings)."
+        None,
+        "--mqtt",
+        help="Broker URL, mqtt://host:port?protocol=5 or mqtts://host:port (default: settings).",
+    ),
+    mqtt_auth: Path | None = typer.Option(
+        None, "--mqtt-auth", help="Account file (territory secure init): user, password, CA."
     ),
     territory: Path | None = typer.Option(
         None, "--territory", help="Scenario file (default: settings' territory_file)."
@@ -59,6 +65,7 @@ def simulate(
 ) -> None:
     """Run a simulated territory: every device publishes on its own schedule and obeys commands."""
     from devices.scenario import ScenarioError, load_scenario
+    from territory.bus import BrokerAddress
     from territory.settings import load_settings
 
     settings = load_settings()
@@ -70,7 +77,13 @@ def simulate(
     if compare:
         _compare(scenario, seed, speed, duration_s or 86400.0, policy, report, date)
     else:
-        _live(scenario, mqtt or settings.mqtt_url, seed, faults, speed or 1.0, duration_s)
+        try:
+            broker = BrokerAddress.from_url(
+                mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file
+            )
+        except ValueError as exc:
+            _fail(str(exc), 2)
+        _live(scenario, broker, seed, faults, speed or 1.0, duration_s)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -87,13 +100,20 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def _live(
-    scenario: Scenario, url: str, seed: int, faults: float, speed: float, duration_s: float | None
+    scenario: Scenario,
+    broker: BrokerAddress,
+    seed: int,
+    faults: float,
+    speed: float,
+    duration_s: float | None,
 ) -> None:
     from devices.gateway import BrokerUnreachable
     from devices.live import LiveRun
 
     try:
-        run = LiveRun(scenario, url, seed=seed, faults=faults, speed=speed, duration_s=duration_s)
+        run = LiveRun(
+            scenario, broker, seed=seed, faults=faults, speed=speed, duration_s=duration_s
+        )
         run.connect()
     except ValueError as exc:
         _fail(str(exc), 2)

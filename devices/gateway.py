@@ -21,13 +21,14 @@ from __future__ import annotations
 import logging
 import select
 import socket
+import ssl
 import struct
 import time
 from collections import deque
 
 from devices.commands import SUBSCRIPTIONS
 from territory import frames
-from territory.bus import BrokerAddress
+from territory.bus import BrokerAddress, coerce_address, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,14 @@ class MqttGateway:
 
     def __init__(
         self,
-        url: str,
+        url: str | BrokerAddress,
         client_id: str,
         subscribe: bool = True,
         window: int = INFLIGHT,
         batch: int = BATCH,
         backlog_bytes: int = BACKLOG_BYTES,
     ) -> None:
-        self.address = BrokerAddress.from_url(url)
+        self.address = coerce_address(url)
         self.client_id = client_id
         self.encoder = frames.PublishEncoder(self.address.is_v5)
         self.inbox: list[tuple[str, bytes]] = []
@@ -110,9 +111,15 @@ class MqttGateway:
         sock = socket.create_connection((address.host, address.port), timeout=timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if address.tls:  # the handshake runs here, within `timeout`
+                sock = tls_context(address).wrap_socket(sock, server_hostname=address.host)
             sock.sendall(
                 frames.connect_packet(
-                    self.client_id, address.is_v5, KEEPALIVE_S, address.username, address.password
+                    self.client_id,
+                    address.is_v5,
+                    KEEPALIVE_S,
+                    address.username,
+                    address.password_text(),
                 )
             )
             connack = self._await_connack(sock)
@@ -302,10 +309,10 @@ class MqttGateway:
         sock = self._sock
         if sock is None:
             return False
-        if wait > 0 and not select.select([sock], [], [], wait)[0]:
+        if wait > 0 and not _readable(sock, wait):
             return False
         try:
-            data = sock.recv(_RECEIVE, socket.MSG_DONTWAIT)
+            data = _receive_now(sock)
         except BlockingIOError:
             return False
         except OSError as exc:
@@ -410,3 +417,26 @@ class MqttGateway:
         if self.connected:
             self._send(frames.DISCONNECT_PACKET)
         self._lost("closed")
+
+
+def _readable(sock: socket.socket, wait: float) -> bool:
+    """Whether a read would find data, waiting up to `wait` seconds. Over TLS, decrypted
+    bytes may wait inside the TLS layer, where select() cannot see them."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    return bool(select.select([sock], [], [], wait)[0])
+
+
+def _receive_now(sock: socket.socket) -> bytes:
+    """What the socket holds now; BlockingIOError when nothing (b"" at end of stream)."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return sock.recv(_RECEIVE, socket.MSG_DONTWAIT)
+    # A TLS socket takes no MSG_DONTWAIT: non-blocking for this one read instead. A record
+    # only partly arrived reads as "want read", that is, nothing yet.
+    sock.setblocking(False)
+    try:
+        return sock.recv(_RECEIVE)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError) as exc:
+        raise BlockingIOError(str(exc)) from exc
+    finally:
+        sock.setblocking(True)

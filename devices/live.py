@@ -13,6 +13,7 @@ from devices.gateway import MqttGateway
 from devices.scenario import Scenario
 from devices.simulator import Loop
 from devices.twin import Twin
+from territory.bus import BrokerAddress
 
 _DURATION = re.compile(
     r"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$"
@@ -33,7 +34,7 @@ class LiveRun:
     """Everything a live run needs; `run()` blocks until the duration is over or `stop` is set."""
 
     scenario: Scenario
-    mqtt_url: str
+    mqtt_url: str | BrokerAddress
     seed: int = 0
     faults: float = 0.0
     speed: float = 1.0

@@ -15,13 +15,21 @@ from territory.settings import load_settings
 
 def ingest(
     mqtt: str | None = typer.Option(
-        None, "--mqtt", help="Broker URL, mqtt://host:port[?protocol=3.1.1]"
+        None, "--mqtt", help="Broker URL, mqtt://host:port[?protocol=3.1.1] or mqtts://host:port"
+    ),
+    mqtt_auth: Path | None = typer.Option(
+        None, "--mqtt-auth", help="Account file (territory secure init): user, password, CA."
     ),
     store: str | None = typer.Option(
         None, "--store", help="sqlite:///PATH or influx://HOST:PORT/DB"
     ),
     group: str | None = typer.Option(None, "--group", help="Join this shared-subscription group."),
-    client_id: str | None = typer.Option(None, "--client-id", help="Stable MQTT client id."),
+    client_id: str | None = typer.Option(
+        None, "--client-id", help="MQTT client id (default territory-ingest-{host}[-{replica}])."
+    ),
+    replica: str | None = typer.Option(
+        None, "--replica", help="Replica name, when one host runs several workers."
+    ),
     batch_size: int | None = typer.Option(None, help="Flush at this many messages."),
     batch_age_ms: int | None = typer.Option(None, help="Flush at this age."),
     metrics_port: int | None = typer.Option(None, help="Serve /metrics and /healthz here."),
@@ -46,6 +54,7 @@ def ingest(
     overrides = {
         "group": group,
         "client_id": client_id,
+        "replica": replica,
         "batch_size": batch_size,
         "batch_age_ms": batch_age_ms,
         "metrics_port": metrics_port,
@@ -54,7 +63,9 @@ def ingest(
         update={key: value for key, value in overrides.items() if value is not None}
     )
     try:
-        address = BrokerAddress.from_url(mqtt or settings.mqtt_url)
+        address = BrokerAddress.from_url(
+            mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file
+        )
     except ValueError as exc:
         typer.echo(f"territory ingest: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -78,7 +78,7 @@ class IngestWorker:
         self._auto_ack = auto_ack
         self._client = make_client(
             address,
-            settings.client_id,
+            settings.mqtt_client_id(),
             persistent=True,
             manual_ack=not auto_ack,
             client_class=IngestClient,

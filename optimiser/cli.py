@@ -34,7 +34,10 @@ class DomainName(StrEnum):
 def optimise(
     ctx: typer.Context,
     mqtt: str | None = typer.Option(
-        None, "--mqtt", help="Broker URL, mqtt://host:port[?protocol=3.1.1]"
+        None, "--mqtt", help="Broker URL, mqtt://host:port[?protocol=3.1.1] or mqtts://host:port"
+    ),
+    mqtt_auth: Path | None = typer.Option(
+        None, "--mqtt-auth", help="Account file (territory secure init): user, password, CA."
     ),
     store: str | None = typer.Option(
         None, "--store", help="sqlite:///PATH or influx://HOST:PORT/DB"
@@ -60,6 +63,7 @@ def optimise(
         return
     from optimiser.runner import parse_duration
     from optimiser.timer import build_runner
+    from territory.bus import BrokerAddress
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings()
@@ -69,7 +73,7 @@ def optimise(
         every_s = parse_duration(every) if every else settings.optimiser.every_s
         deadline_s = parse_duration(deadline) if deadline else None
         runner = build_runner(
-            mqtt or settings.mqtt_url,
+            BrokerAddress.from_url(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file),
             store or settings.store_url,
             every_s,
             deadline_s,

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from territory.bus import BrokerAddress, connect, make_client
+from territory.bus import BrokerAddress, connect, default_client_id, make_client
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +24,9 @@ class Publisher:
 
     def __init__(self, address: BrokerAddress, timeout_s: float = 5.0) -> None:
         self.address = address
+        # Without a persistent session, uniqueness is what matters: the timer and runs
+        # triggered from the console may share a host.
+        self.client_id = default_client_id("optimiser", per_process=True)
         self.timeout_s = timeout_s
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
@@ -34,7 +36,7 @@ class Publisher:
         if self._client is not None and self._client.is_connected():
             return
         self.close()
-        client = make_client(self.address, client_id=f"territory-optimiser-{os.getpid()}")
+        client = make_client(self.address, client_id=self.client_id)
         self._connected.clear()
         client.on_connect = self._on_connect
         try:

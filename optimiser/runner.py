@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from optimiser.publish import BrokerUnavailable, Publisher
 from territory import topics
-from territory.bus import BrokerAddress
+from territory.bus import BrokerAddress, coerce_address
 from territory.store import Plan, Store, StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Runner:
 
     def __init__(
         self,
-        mqtt_url: str,
+        broker: str | BrokerAddress,
         store_url: str,
         every_s: float,
         domains: list[Domain],
@@ -98,7 +98,7 @@ class Runner:
         self.deadline_s = deadline_s or min(every_s * DEADLINE_SHARE, MAX_DEADLINE_S)
         if self.deadline_s >= every_s:
             raise ValueError("the solve deadline must be shorter than the tick")
-        self.publisher = Publisher(BrokerAddress.from_url(mqtt_url))
+        self.publisher = Publisher(coerce_address(broker))
         self._store: Store | None = None
 
     def run(self, stop: threading.Event, max_ticks: int | None = None) -> int:

@@ -8,6 +8,7 @@ from optimiser.mobility.live import MobilityDomain
 from optimiser.runner import Domain, Runner
 from optimiser.slots.live import SlotsDomain
 from optimiser.state import LiveSettings
+from territory.bus import BrokerAddress
 from territory.inventory import Inventory, load_inventory
 from territory.settings import Settings
 
@@ -28,7 +29,7 @@ def live_domains(settings: Settings, inventory: Inventory | None = None) -> list
 
 
 def build_runner(
-    mqtt_url: str,
+    broker: str | BrokerAddress,
     store_url: str,
     every_s: float,
     deadline_s: float | None,
@@ -42,4 +43,4 @@ def build_runner(
         if unknown:
             raise ValueError(f"not on the timer: {', '.join(sorted(unknown))}")
         domains = [domain for domain in domains if domain.name in only]
-    return Runner(mqtt_url, store_url, every_s, domains, deadline_s)
+    return Runner(broker, store_url, every_s, domains, deadline_s)

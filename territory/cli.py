@@ -10,6 +10,10 @@ from devices.inventory import accept_scenarios
 from ingest.cli import ingest
 from optimiser.cli import optimise_app
 from territory.commands import broker, demo, query_app
+from territory.secure.cli import secure_app
+
+# Wherever an inventory file is asked for, a scenario file is accepted too.
+accept_scenarios()
 
 app = typer.Typer(
     name="territory",
@@ -18,7 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-secure_app = typer.Typer(help="Credentials: console access tokens.", no_args_is_help=True)
 secure_app.command("token")(secure_token)
 
 app.command()(demo)
@@ -33,6 +36,3 @@ app.add_typer(secure_app, name="secure")
 inventory_app = typer.Typer(help="The territory's inventory: zones, devices and their limits.")
 inventory_app.command("export")(inventory_export)
 app.add_typer(inventory_app, name="inventory")
-
-# Wherever a command asks for an inventory file, a scenario file is accepted too.
-accept_scenarios()

@@ -180,8 +180,9 @@ class Demo:
         for role, token in self.tokens.items():
             print(f"             sign in as {role} with {token}")
         print("             (tokens made for this run only: the next start makes new ones)")
-        embedded = "  (embedded, open to any client: listens on 127.0.0.1 only)"
-        print(f"  broker     {mqtt_url}{'' if self.external_mqtt else embedded}")
+        # The embedded broker has no accounts and no TLS: loopback keeps it to this machine.
+        where = "" if self.external_mqtt else "  (embedded, no accounts: 127.0.0.1 only)"
+        print(f"  broker     {mqtt_url}{where}")
         print(f"  store      {store_url}")
         print(f"  territory  {self.territory_file}")
         print(f"  logs       {folder}/*.log")

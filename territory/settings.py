@@ -14,14 +14,26 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from territory.bus import default_client_id
+
 CONFIG_ENV = "TERRITORY_CONFIG"
+AUTH_FILE_ENV = "TERRITORY_MQTT_AUTH_FILE"  # the environment's name for `mqtt_auth_file`
 DEFAULT_CONFIG = Path("config/settings.yaml")
 
 
 class IngestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    client_id: str = Field(default="territory-ingest", description="Stable MQTT client id.")
+    client_id: str | None = Field(
+        default=None,
+        description="MQTT client id; None: territory-ingest-{host}[-{replica}], unique per "
+        "host and the same across restarts, as its persistent session needs.",
+    )
+    replica: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Replica name, when one host runs several workers: part of the client id.",
+    )
     group: str | None = Field(
         default=None, description="Shared-subscription group; None subscribes directly."
     )
@@ -43,6 +55,10 @@ class IngestSettings(BaseModel):
     deadletter_publish: bool = Field(
         default=True, description="Republish rejects on territory/deadletter/{reason}."
     )
+
+    def mqtt_client_id(self) -> str:
+        """The client id this worker connects with."""
+        return self.client_id or default_client_id("ingest", self.replica)
 
 
 class OptimiserSettings(BaseModel):
@@ -68,7 +84,13 @@ class Settings(BaseSettings):
     )
 
     mqtt_url: str = Field(
-        default="mqtt://127.0.0.1:1883", description="Broker URL: mqtt://host:port?protocol=5"
+        default="mqtt://127.0.0.1:1883",
+        description="Broker URL: mqtt://host:port?protocol=5 or mqtts://host:port (no credentials).",
+    )
+    mqtt_auth_file: Path | None = Field(
+        default=None,
+        description="Account file from `territory secure init`: the broker user name, password "
+        "and CA (TERRITORY_MQTT_AUTH_FILE; --mqtt-auth FILE).",
     )
     store_url: str = Field(
         default="sqlite:///var/territory.db", description="sqlite:///PATH or influx://HOST:PORT/DB"

@@ -85,6 +85,40 @@ class Mosquitto:
 
 
 @dataclass
+class ConfiguredMosquitto:
+    """A mosquitto subprocess started from a configuration written elsewhere (for
+    instance by `territory secure init`), listening on `ports`."""
+
+    conf: Path
+    ports: list[int]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [find_binary("mosquitto"), "-c", str(self.conf)], stdout=log, stderr=log
+            )
+        for port in self.ports:
+            wait_for_port(port)
+
+    def reload(self) -> None:
+        """SIGHUP: mosquitto reads its password and ACL files again."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@dataclass
 class Influxd:
     """An influxd (1.x) subprocess with a private configuration in its own folder."""
 

@@ -1,0 +1,1 @@
+"""Tests of the secured broker set-up, against a real mosquitto over TLS."""
