@@ -8,9 +8,9 @@ import pathlib
 from typing import Any
 
 from optimiser.errors import ProblemError
-from optimiser.mobility.dynamic import plan_dynamic
+from optimiser.mobility.dynamic.plan import plan_dynamic
 from optimiser.mobility.model import DynamicProblem, StaticProblem
-from optimiser.mobility.static import describe_routes, solve_static
+from optimiser.mobility.static.solve import describe_routes, solve_static
 
 MODES = ("static", "dynamic")
 

@@ -8,8 +8,8 @@ import math
 import pytest
 
 from optimiser.mobility import plan_dynamic
-from optimiser.mobility.day import Day
-from optimiser.mobility.dynamic_loads import best_changes
+from optimiser.mobility.dynamic.day import Day
+from optimiser.mobility.dynamic.loads import best_changes
 from optimiser.mobility.generate import dynamic_instance
 from optimiser.mobility.model import DynamicPlan, DynamicProblem
 from tests.optimiser.mobility.fluid import simulate

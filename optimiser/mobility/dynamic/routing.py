@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimiser.mobility.day import Day, Plan
+from optimiser.mobility.dynamic.day import Day, Plan
 
 SCALE = 100_000  # objective units per unmet trip
 
