@@ -8,7 +8,7 @@ from pathlib import Path
 from dashboard.app import create_app
 from dashboard.config import ConsoleConfig
 from territory.store.sqlite import SqliteStore
-from tests.dashboard.conftest import ConsoleServer, seed, serve, start_app
+from tests.dashboard.helpers import ConsoleServer, seed, serve, start_app
 
 
 def test_healthz_gives_the_age_of_the_last_reading_and_plan(console: ConsoleServer) -> None:

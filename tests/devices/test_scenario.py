@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from devices.scenario import ScenarioError, load_scenario
-from tests.devices.conftest import tiny_document
+from tests.devices.helpers import tiny_document
 from tests.services import REPO
 
 TERRITORIES = sorted((REPO / "config/territories").glob("*.yaml"))

@@ -11,7 +11,9 @@ import yaml
 
 from optimiser.errors import ProblemError
 from optimiser.slots import solve_file
-from tests.optimiser.slots.helpers import brute_force, check_feasible, check_kpis, highs_optimum
+from tests.optimiser.slots.brute import brute_force
+from tests.optimiser.slots.checks import check_feasible, check_kpis
+from tests.optimiser.slots.highs import highs_optimum
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "config" / "examples"
 
