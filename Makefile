@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The night run's search is compiled (numba) and cached on disk: compile it at install,
 # not during the first solve.
-WARM_UP := $(BIN)/python -c "from optimiser.mobility.fast_search import warm_up; warm_up()"
+WARM_UP := $(BIN)/python -c "from optimiser.mobility.static.fast_search import warm_up; warm_up()"
 
 .PHONY: run test lint typecheck pytest services bench clean
 

@@ -27,13 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.report import markdown_table, record
-from optimiser.mobility.bound import lp_bound
-from optimiser.mobility.dynamic import plan_dynamic
+from optimiser.mobility.dynamic.plan import plan_dynamic
 from optimiser.mobility.generate import dynamic_instance, static_instance
 from optimiser.mobility.model import StaticProblem
 from optimiser.mobility.routes import start_load, total_cost
-from optimiser.mobility.static import solve_static
-from optimiser.mobility.static_routing import PLAIN, RoutingModel
+from optimiser.mobility.static.bound import lp_bound
+from optimiser.mobility.static.routing import PLAIN, RoutingModel
+from optimiser.mobility.static.solve import solve_static
 
 TIME_LIMIT_S = 10.0
 CAPACITY, MAX_CHANGE = 30, 10

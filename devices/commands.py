@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from territory import topics
+from territory import documents, topics
 
 CHARGER_FILTER = f"{topics.ROOT}/+/ev_charger/+/cmd"
 VAN_FILTER = f"{topics.ROOT}/+/van/+/cmd"
@@ -78,7 +78,7 @@ def parse_command(topic: str, payload: bytes) -> list[Command]:
             ]
         return [VanRoute.model_validate_json(_with_id(payload, "van_id", where.device_id))]
     except ValidationError as exc:
-        raise CommandError(f"{topic}: {_first_error(exc)}") from exc
+        raise CommandError(f"{topic}: {documents.describe(exc)}") from exc
 
 
 def parse_slots_plan(payload: bytes) -> list[SlotShift]:
@@ -87,7 +87,7 @@ def parse_slots_plan(payload: bytes) -> list[SlotShift]:
         plan = _Plan.model_validate_json(payload)
         return [SlotShift.model_validate(move) for move in plan.body.get("moves", [])]
     except ValidationError as exc:
-        raise CommandError(f"{SLOTS_PLAN_TOPIC}: {_first_error(exc)}") from exc
+        raise CommandError(f"{SLOTS_PLAN_TOPIC}: {documents.describe(exc)}") from exc
 
 
 class _Plan(BaseModel):
@@ -106,9 +106,3 @@ def _with_id(payload: bytes, name: str, value: str) -> bytes:
         raise CommandError("a command is a JSON object")
     document[name] = value
     return json.dumps(document).encode()
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in error["loc"]) or "payload"
-    return f"{where}: {error['msg']}"

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from territory import documents
 
 Identifier = Annotated[
     str,
@@ -39,7 +40,7 @@ ID_PREFIXES = {
 ZONE_RADIUS_KM = 0.8
 
 
-class ScenarioError(ValueError):
+class ScenarioError(documents.DocumentError):
     """A scenario file that cannot be used; the message names the file and the field."""
 
 
@@ -362,27 +363,7 @@ def _check_refs(section: str, field: str, values: list[str], known: set[str]) ->
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; ScenarioError names the file and the field."""
-    path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(document, dict):
-        raise ScenarioError(
-            f"{path}: a scenario is a mapping of fields, not {type(document).__name__}"
-        )
-    try:
-        return Scenario.model_validate(document)
-    except ValidationError as exc:
-        raise ScenarioError(f"{path}: {_describe(exc)}") from exc
-
-
-def _describe(exc: ValidationError) -> str:
-    lines = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}" if where else message)
-    return "; ".join(lines)
+        return documents.load(Scenario, path, "scenario")
+    except documents.DocumentError as exc:
+        raise ScenarioError(str(exc)) from exc

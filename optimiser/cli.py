@@ -144,15 +144,15 @@ def _guard(action: Any) -> Any:
     """Run `action`; a malformed problem becomes a clear message and exit code 2."""
     from pydantic import ValidationError
 
-    from optimiser.energy.solve import describe_validation_error
     from optimiser.errors import ProblemError
+    from territory import documents
 
     try:
         return action()
     except ProblemError as exc:
         _fail(f"invalid problem: {exc}")
     except ValidationError as exc:
-        _fail(f"invalid problem: {describe_validation_error(exc)}")
+        _fail(f"invalid problem: {documents.describe(exc)}")
     except FileNotFoundError as exc:
         _fail(f"no such file: {exc.filename}")
 

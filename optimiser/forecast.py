@@ -1,8 +1,11 @@
-"""Base-load forecast: an hour-of-week profile blended with the recent level.
+"""Forecasts of a measured series by its hour-of-week profile blended with the recent level.
+
+The feeders' base load (energy), the corridors' boardings (slots) and the stations'
+pickups and returns (mobility) are all forecast this way:
 
 forecast(t + k) = profile(t + k) + (level now − profile(now)) · decay^k
 
-so the first slots follow what the feeder does now and later slots fall back to what it
+so the first slots follow what the series does now and later slots fall back to what it
 usually does at that hour of the week. Where the profile has no data the forecast is the
 level (persistence). Its error is reported against persistence on the history itself,
 each profile bucket leaving out the value being predicted.
@@ -79,6 +82,21 @@ def blend(
     decay = np.exp(-(times - now) * math.log(2) / half_life_s)
     shaped = mean[hours] + (level - now_profile) * decay
     return np.where(np.isnan(shaped), level, shaped)
+
+
+def profile_forecast(
+    bins: dict[int, float], bin_s: float, level: float, start: float, steps: int, half_life_s: float
+) -> np.ndarray:
+    """`steps` values from `start` (one per bin): the hour-of-week profile, the hour of the
+    day where that hour of the week was never seen, blended with `level`."""
+    sums, counts = profile_of(bins, bin_s)
+    # hour_of_week % 24 is the UTC hour of the day (the week starts at a midnight).
+    day_sums = sums.reshape(7, 24).sum(axis=0)
+    day_counts = counts.reshape(7, 24).sum(axis=0)
+    missing = counts == 0
+    sums = np.where(missing, np.tile(day_sums, 7), sums)
+    counts = np.where(missing, np.tile(day_counts, 7), counts)
+    return np.maximum(blend(sums, counts, level, start, steps, bin_s, half_life_s), 0.0)
 
 
 def backtest(

@@ -20,11 +20,15 @@ class DocumentError(ValueError):
     """A document that cannot be used; the message names the file and the field at fault."""
 
 
+# Which branch of an `int | list[int]` field failed: noise in a field's path.
+_UNION_TAGS = {"int", "float", "list[int]", "list[float]"}
+
+
 def describe(exc: ValidationError) -> str:
     """The errors of a validation as `field.path: message; ...`."""
     lines = []
     for error in exc.errors(include_url=False):
-        where = ".".join(str(part) for part in error["loc"])
+        where = ".".join(str(part) for part in error["loc"] if part not in _UNION_TAGS)
         message = error["msg"].removeprefix("Value error, ")
         lines.append(f"{where}: {message}" if where else message)
     return "; ".join(lines)
@@ -40,9 +44,8 @@ def read_mapping(path: str | Path, what: str) -> dict[str, Any]:
     try:
         document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise DocumentError(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
-        ) from exc
+        language = "JSON" if path.suffix == ".json" else "YAML"
+        raise DocumentError(f"{path}: not valid {language}: {exc}") from exc
     if not isinstance(document, dict):
         raise DocumentError(
             f"{path}: the {what} must be a mapping of fields, not {type(document).__name__}"

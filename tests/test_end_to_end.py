@@ -11,8 +11,8 @@ from pathlib import Path
 
 from territory.bus import BrokerAddress, connect, make_client
 from territory.store.sqlite import SqliteStore
-from tests.ingest.conftest import wait_until
 from tests.ingest.harness import IngestProcess
+from tests.ingest.helpers import wait_until
 from tests.services import REPO, Mosquitto
 
 

@@ -11,8 +11,9 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 from optimiser.energy.model import EnergyProblem, PerSlot, SessionSpec, _Strict, per_slot
-from optimiser.energy.solve import describe_validation_error, load_model, solve
-from optimiser.errors import ProblemError
+from optimiser.energy.solve import solve
+from optimiser.errors import ProblemError, load_problem_file
+from territory import documents
 
 ONLINE_OBJECTIVE = "headroom"
 SERVED_TOLERANCE_KWH = 1e-3
@@ -30,7 +31,7 @@ class ReplaySessions(_Strict):
 
 
 def load_sessions(path: Path) -> ReplaySessions:
-    return load_model(path, ReplaySessions)
+    return load_problem_file(ReplaySessions, path, "sessions")
 
 
 def offline_problem(replay_input: ReplaySessions, limit_kw: float) -> EnergyProblem:
@@ -49,7 +50,7 @@ def offline_problem(replay_input: ReplaySessions, limit_kw: float) -> EnergyProb
             objective=ONLINE_OBJECTIVE,
         )
     except ValidationError as exc:
-        raise ProblemError(describe_validation_error(exc)) from exc
+        raise ProblemError(documents.describe(exc)) from exc
 
 
 def replay(

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
 
 from optimiser.energy.arrays import EnergyArrays
 from optimiser.energy.greedy import greedy_plan, uncontrolled_plan
 from optimiser.energy.kpis import feeder_load, kpis
 from optimiser.energy.lp import solve_lp
 from optimiser.energy.model import EnergyProblem
-from optimiser.errors import ProblemError
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
+from optimiser.errors import ProblemError, load_problem_file
 
 log = logging.getLogger(__name__)
 MODES = ("cost", "headroom", "greedy")
@@ -184,33 +180,9 @@ def _floor(values: np.ndarray, digits: int) -> np.ndarray:
     return np.floor(np.maximum(values, 0.0) * factor) / factor
 
 
-def load_model(path: Path, model: type[ModelT]) -> ModelT:
-    """Read and validate a JSON file as `model`; ProblemError names the field on any mistake."""
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot read ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise ProblemError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ProblemError(describe_validation_error(exc)) from exc
-
-
 def load_problem(path: Path) -> EnergyProblem:
     """Read and validate an energy problem file."""
-    return load_model(path, EnergyProblem)
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per wrong field, e.g. `sessions.3.energy_kwh: Input should be ...`."""
-    lines = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "(problem)"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"{where}: {message}" if not message.startswith(where) else message)
-    return "; ".join(lines)
+    return load_problem_file(EnergyProblem, path)
 
 
 def solve_file(path: Path, time_limit: float = 10.0, mode: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ is what the live timer calls with the current state and forecast.
 
 from __future__ import annotations
 
-from optimiser.mobility.dynamic import plan_dynamic
+from optimiser.mobility.dynamic.plan import plan_dynamic
 from optimiser.mobility.io import load_problem, solve_file
 from optimiser.mobility.model import DynamicPlan, DynamicProblem, StaticProblem
 

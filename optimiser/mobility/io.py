@@ -1,30 +1,24 @@
-"""`solve_file`: read a mobility problem (JSON), solve it, return a JSON-able answer."""
+"""`solve_file`: read a mobility problem (JSON or YAML), solve it, return a JSON-able answer."""
 
 from __future__ import annotations
 
-import json
 import math
 import pathlib
 from typing import Any
 
-from optimiser.errors import ProblemError
-from optimiser.mobility.dynamic import plan_dynamic
+from optimiser.errors import ProblemError, as_problem_error
+from optimiser.mobility.dynamic.plan import plan_dynamic
 from optimiser.mobility.model import DynamicProblem, StaticProblem
-from optimiser.mobility.static import describe_routes, solve_static
+from optimiser.mobility.static.solve import describe_routes, solve_static
+from territory import documents
 
 MODES = ("static", "dynamic")
 
 
 def load_problem(path: pathlib.Path, mode: str | None = None) -> StaticProblem | DynamicProblem:
     """Parse and validate a problem file; errors name the offending field."""
-    try:
-        data = json.loads(pathlib.Path(path).read_text())
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot read the problem file ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise ProblemError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
-    if not isinstance(data, dict):
-        raise ProblemError(f"{path}: the problem must be a JSON object")
+    with as_problem_error():
+        data = documents.read_mapping(path, "problem")
     if mode is not None and mode not in MODES:
         raise ProblemError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
     declared = data.get("type")
@@ -36,11 +30,10 @@ def load_problem(path: pathlib.Path, mode: str | None = None) -> StaticProblem |
     if kind is None:
         raise ProblemError("type: missing; set it to 'static' or 'dynamic' (or pass a mode)")
     data = {**data, "type": kind}
-    return (
-        StaticProblem.model_validate(data)
-        if kind == "static"
-        else DynamicProblem.model_validate(data)
-    )
+    with as_problem_error():
+        if kind == "static":
+            return documents.validate(StaticProblem, data, path)
+        return documents.validate(DynamicProblem, data, path)
 
 
 def solve_file(path: pathlib.Path, time_limit: float, mode: str | None = None) -> dict[str, Any]:

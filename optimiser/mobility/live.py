@@ -7,7 +7,7 @@ and returns per interval: successive readings of a station give its changes (a d
 pickups, a rise returns; a jump of more than `max_rider_jump` bikes between two readings
 is a van, not riders, and is left out); the coming intervals follow the hour-of-week
 (else hour-of-day) profile of those counts blended with the last hour's rate, as the
-slots forecast does (`optimiser.slots.live.profile_forecast`).
+slots forecast does (`optimiser.forecast.profile_forecast`).
 
 Vans are the inventory's, with its capacity; position and load come from the newest
 `van` readings (the station, or depot zone, they report), or from the inventory's vans at their depot when none ever reported. Only idle
@@ -28,10 +28,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from optimiser.forecast import HOUR_S
+from optimiser.forecast import HOUR_S, profile_forecast
 from optimiser.mobility.model import DynamicPlan, DynamicProblem
 from optimiser.runner import Command, Outcome, Tick
-from optimiser.slots.live import profile_forecast
 from territory import topics
 from territory.inventory import Inventory
 from territory.readings import Reading
@@ -280,7 +279,7 @@ class MobilityDomain:
         self, problem: LiveMobility, routes: dict[str, list[dict[str, Any]]], plan: DynamicPlan
     ) -> dict[str, float]:
         """Expected unmet trips with the commanded routes (after clamping) and without."""
-        from optimiser.mobility.day import Day, evaluate
+        from optimiser.mobility.dynamic.day import Day, evaluate
 
         day = Day(problem.problem)
         index = {s.id: i for i, s in enumerate(problem.problem.stations)}

@@ -3,10 +3,10 @@ the coming slots within capacity.
 
 Demand of a corridor per slot = the sum over its transit counters of their boarding
 rate (mean boardings per reading / reporting period) times the slot length. The coming
-slots are forecast by `optimiser.forecast.blend`: the profile of that hour of the week
-(or, before a week of history exists, of that hour of the day) shifted by how far the
-current slot is from its profile, the shift fading with a half-life; with no profile at
-all the forecast is the current level (persistence).
+slots are forecast by `optimiser.forecast.profile_forecast`: the profile of that hour
+of the week (or, before a week of history exists, of that hour of the day) shifted by
+how far the current slot is from its profile, the shift fading with a half-life; with no
+profile at all the forecast is the current level (persistence).
 
 The commuters a slot is forecast to hold prefer it and accept any slot within
 ± `window_slots`; capacity per slot comes from the scenario. The twin and real booking
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from optimiser.forecast import HOUR_S, Series, blend, profile_of
+from optimiser.forecast import HOUR_S, Series, profile_forecast
 from optimiser.runner import Outcome, Tick
 from optimiser.slots.model import SlotsProblem, SlotsSolution
 from territory.inventory import Corridor, Inventory
@@ -49,21 +49,6 @@ class SlotsLiveSettings:
     half_life_s: float = 2 * HOUR_S
     max_age_s: float = 900.0
     default_period_s: float = 60.0
-
-
-def profile_forecast(
-    bins: dict[int, float], bin_s: float, level: float, start: float, steps: int, half_life_s: float
-) -> np.ndarray:
-    """`steps` values from `start` (one per bin): the hour-of-week profile, the hour of the
-    day where that hour of the week was never seen, blended with `level`."""
-    sums, counts = profile_of(bins, bin_s)
-    # hour_of_week % 24 is the UTC hour of the day (the week starts at a midnight).
-    day_sums = sums.reshape(7, 24).sum(axis=0)
-    day_counts = counts.reshape(7, 24).sum(axis=0)
-    missing = counts == 0
-    sums = np.where(missing, np.tile(day_sums, 7), sums)
-    counts = np.where(missing, np.tile(day_counts, 7), counts)
-    return np.maximum(blend(sums, counts, level, start, steps, bin_s, half_life_s), 0.0)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 from territory.readings import Reading
 from territory.store import Plan
 from territory.store.sqlite import SqliteStore
-from tests.dashboard.conftest import feeder, reading, station
+from tests.dashboard.helpers import feeder, reading, station
 
 SCENARIO = """
 name: pages

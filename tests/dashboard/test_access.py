@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from territory.store.sqlite import SqliteStore
-from tests.dashboard.conftest import (
+from tests.dashboard.helpers import (
     OPERATOR_TOKEN,
     VIEWER_TOKEN,
     ConsoleServer,

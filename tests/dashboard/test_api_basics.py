@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dashboard.app import create_app
 from territory.store.sqlite import SqliteStore
-from tests.dashboard.conftest import (
+from tests.dashboard.helpers import (
     VIEWER_TOKEN,
     ConsoleServer,
     secured_config,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, expect
 
 from tests.dashboard.browser import screenshot_path
-from tests.dashboard.conftest import VIEWER_TOKEN, ConsoleServer, station
+from tests.dashboard.helpers import VIEWER_TOKEN, ConsoleServer, station
 
 
 def test_page_shows_a_reading_and_follows_a_new_one(

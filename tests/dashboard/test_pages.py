@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from territory.store import Plan
 from tests.dashboard.browser import screenshot_path
-from tests.dashboard.conftest import (
+from tests.dashboard.helpers import (
     OPERATOR_TOKEN,
     VIEWER_TOKEN,
     ConsoleServer,

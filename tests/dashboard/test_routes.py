@@ -8,15 +8,15 @@ from typing import Any
 
 import httpx
 
-from tests.dashboard.conftest import (
+from tests.dashboard.helpers import (
     OPERATOR_TOKEN,
     VIEWER_TOKEN,
     ConsoleServer,
+    events,
     feeder,
     plan,
     reading,
 )
-from tests.dashboard.test_stream import events
 
 
 def wait_for(

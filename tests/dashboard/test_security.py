@@ -27,7 +27,7 @@ from dashboard.headers import CONTENT_SECURITY_POLICY
 from territory.store import AuditEntry, open_store
 from territory.store.sqlite import SqliteStore
 from territory.tokens import new_token
-from tests.dashboard.conftest import (
+from tests.dashboard.helpers import (
     OPERATOR_TOKEN,
     VIEWER_TOKEN,
     ConsoleServer,

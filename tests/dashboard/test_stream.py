@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-
-from tests.dashboard.conftest import VIEWER_TOKEN, ConsoleServer, station
-
-
-def events(response: httpx.Response) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(event, id, data) of each event on an open SSE response."""
-    kind, event_id, data = "message", "", []
-    for line in response.iter_lines():
-        if line.startswith("event:"):
-            kind = line[6:].strip()
-        elif line.startswith("id:"):
-            event_id = line[3:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-        elif line == "" and data:
-            yield kind, event_id, json.loads("\n".join(data))
-            kind, event_id, data = "message", "", []
+from tests.dashboard.helpers import VIEWER_TOKEN, ConsoleServer, events, station
 
 
 def next_update_with(

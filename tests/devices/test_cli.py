@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.devices.conftest import Collector, tiny_document
+from tests.devices.helpers import tiny_document
+from tests.mqtt_listener import Listener
 from tests.services import Mosquitto
 
 TERRITORY = str(Path(sys.executable).parent / "territory")
@@ -23,7 +24,7 @@ def _scenario(tmp_path: Path) -> Path:
 
 
 def test_a_bounded_run_prints_what_it_started_and_a_summary(
-    tmp_path: Path, mosquitto: Mosquitto, collector: Collector
+    tmp_path: Path, mosquitto: Mosquitto, collector: Listener
 ) -> None:
     done = subprocess.run(
         [
@@ -55,7 +56,7 @@ def test_a_bounded_run_prints_what_it_started_and_a_summary(
 
 
 def test_sigterm_stops_it_cleanly(
-    tmp_path: Path, mosquitto: Mosquitto, collector: Collector
+    tmp_path: Path, mosquitto: Mosquitto, collector: Listener
 ) -> None:
     process = subprocess.Popen(
         [TERRITORY, "simulate", "--mqtt", mosquitto.url, "--territory", str(_scenario(tmp_path))],

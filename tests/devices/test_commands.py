@@ -10,7 +10,7 @@ from devices.clock import VirtualClock
 from devices.commands import ChargerSetpoint, CommandError, SlotShift, VanRoute, parse_command
 from devices.scenario import Scenario
 from devices.twin import Twin
-from tests.devices.conftest import START, ListSink
+from tests.devices.helpers import START, ListSink
 
 
 def _bytes(document: object) -> bytes:

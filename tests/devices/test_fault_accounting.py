@@ -14,7 +14,7 @@ from ingest.worker import IngestWorker
 from territory.bus import BrokerAddress
 from territory.settings import IngestSettings
 from territory.store.sqlite import SqliteStore
-from tests.devices.conftest import tiny_document
+from tests.devices.helpers import tiny_document
 from tests.services import Mosquitto
 
 EVERY_FAULT = FaultMix(**{kind: 1.0 for kind in EXPECTED_OUTCOME})

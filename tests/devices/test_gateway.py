@@ -14,8 +14,8 @@ import pytest
 from devices.gateway import BrokerUnreachable, MqttGateway
 from territory import frames, topics
 from territory.bus import BrokerAddress, connect, make_client
-from tests.devices.conftest import Collector
 from tests.devices.proxy import CuttingProxy
+from tests.mqtt_listener import Listener
 from tests.services import Mosquitto, free_port
 
 DEVICES = 300
@@ -45,7 +45,7 @@ def publish_all(gateway: MqttGateway, messages: list[tuple[str, bytes]]) -> int:
 
 @pytest.mark.parametrize(("protocol", "window"), [("5", 64), ("3.1.1", 20_000)])
 def test_a_burst_arrives_whole_and_every_publish_is_acknowledged(
-    mosquitto: Mosquitto, collector: Collector, protocol: str, window: int
+    mosquitto: Mosquitto, collector: Listener, protocol: str, window: int
 ) -> None:
     messages = burst(6000)
     gateway = MqttGateway(f"{mosquitto.url}?protocol={protocol}", "burst", window=window)
@@ -70,7 +70,7 @@ def test_acknowledgements_without_subscribers_are_counted(mosquitto: Mosquitto) 
 
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_a_cut_connection_sends_its_unacknowledged_window_again(
-    mosquitto: Mosquitto, collector: Collector, protocol: str
+    mosquitto: Mosquitto, collector: Listener, protocol: str
 ) -> None:
     messages = burst(8000)
     proxy = CuttingProxy(mosquitto.port, cut_after=150_000)  # ~900 messages in, mid-frame
@@ -94,7 +94,7 @@ def test_a_cut_connection_sends_its_unacknowledged_window_again(
 
 
 def test_an_outage_keeps_the_window_and_the_newest_publishes_within_the_bound(
-    mosquitto: Mosquitto, collector: Collector
+    mosquitto: Mosquitto, collector: Listener
 ) -> None:
     messages = burst(1000)
     proxy = CuttingProxy(mosquitto.port, cut_after=1 << 40)

@@ -14,7 +14,7 @@ from devices.scenario import Scenario
 from territory import topics
 from territory.bus import BrokerAddress, connect, make_client
 from territory.decode import decode
-from tests.devices.conftest import Collector
+from tests.mqtt_listener import Listener
 from tests.services import Mosquitto
 
 
@@ -25,7 +25,7 @@ def _virtual_run(tiny: Scenario, url: str, start: float, seed: int, faults: floa
 
 
 def test_a_seed_repeats_its_stream_and_faults_are_named(
-    tiny: Scenario, mosquitto: Mosquitto, collector: Collector
+    tiny: Scenario, mosquitto: Mosquitto, collector: Listener
 ) -> None:
     start = time.time()
     first = _virtual_run(tiny, mosquitto.url, start, seed=11, faults=0.25)
@@ -66,7 +66,7 @@ def _publish(url: str, topic: str, document: dict[str, object]) -> None:
 
 
 def test_a_charger_obeys_a_setpoint_sent_over_mqtt_then_reverts(
-    tiny: Scenario, mosquitto: Mosquitto, collector: Collector
+    tiny: Scenario, mosquitto: Mosquitto, collector: Listener
 ) -> None:
     run = LiveRun(tiny, mosquitto.url, seed=2, duration_s=60)
     run.connect()

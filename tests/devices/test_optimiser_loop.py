@@ -18,8 +18,8 @@ from devices.optimiser_policy import (
 )
 from devices.policies import Policy
 from devices.scenario import Scenario
-from tests.devices.conftest import START
 from tests.devices.demo import assert_targeted_kpis_improve, demo_for_tests
+from tests.devices.helpers import START
 
 # Energy re-plans every 5 simulated minutes, slots and vans every 15; the day is the same
 # whatever the van routing's deadline (its search stops well before), so a short one.

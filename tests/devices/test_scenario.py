@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from devices.scenario import ScenarioError, load_scenario
-from tests.devices.conftest import tiny_document
+from tests.devices.helpers import tiny_document
 from tests.services import REPO
 
 TERRITORIES = sorted((REPO / "config/territories").glob("*.yaml"))
@@ -93,7 +93,7 @@ def test_not_yaml_and_missing_files_are_clear(tmp_path: Path) -> None:
         load_scenario(broken)
     with pytest.raises(ScenarioError, match="cannot read the scenario"):
         load_scenario(tmp_path / "absent.yaml")
-    assert "a scenario is a mapping" in _error(tmp_path, ["a", "list"])
+    assert "the scenario must be a mapping" in _error(tmp_path, ["a", "list"])
 
 
 def test_device_ids_are_stable_and_prefixed(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from devices.scenario import Scenario
 from devices.twin import Twin
 from territory.decode import decode
 from territory.kinds import KINDS
-from tests.devices.conftest import START, ListSink, tiny_document
+from tests.devices.helpers import START, ListSink, tiny_document
 
 
 def _run(

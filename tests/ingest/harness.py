@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from territory.bus import BrokerAddress, connect, make_client
-from tests.ingest.conftest import wait_until
+from tests.ingest.helpers import wait_until
 from tests.services import free_port
 
 

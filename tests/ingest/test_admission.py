@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from territory.cli import app
 from territory.inventory import Device, Inventory, Zone
 from territory.store.sqlite import SqliteStore
-from tests.ingest.conftest import publisher, wait_until, worker_thread
+from tests.ingest.helpers import publisher, wait_until, worker_thread
 from tests.services import Mosquitto
 
 INVENTORY = Inventory(

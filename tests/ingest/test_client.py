@@ -14,7 +14,7 @@ from paho.mqtt.properties import Properties
 
 from ingest.client import IngestClient
 from territory.bus import BrokerAddress, connect, make_client
-from tests.ingest.conftest import publisher
+from tests.ingest.helpers import publisher
 from tests.services import Mosquitto
 
 TOPIC = "territory/z1/meter/m-{}/telemetry"

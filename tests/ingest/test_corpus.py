@@ -9,7 +9,7 @@ import time
 from collections import Counter
 
 from territory.store.sqlite import SqliteStore
-from tests.ingest.conftest import publisher, wait_until, worker_thread
+from tests.ingest.helpers import publisher, wait_until, worker_thread
 from tests.services import Mosquitto
 
 

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from territory.store import open_store
-from tests.ingest.conftest import wait_until, worker_thread
 from tests.ingest.harness import CountingPublisher, IngestProcess
+from tests.ingest.helpers import wait_until, worker_thread
 from tests.services import Influxd, Mosquitto
 
 

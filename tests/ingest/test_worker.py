@@ -6,7 +6,7 @@ import json
 import time
 
 from territory.store.sqlite import SqliteStore
-from tests.ingest.conftest import publisher, wait_until, worker_thread
+from tests.ingest.helpers import publisher, wait_until, worker_thread
 from tests.services import Mosquitto
 
 

@@ -4,27 +4,26 @@ arriving on a real mosquitto."""
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 from typer.testing import CliRunner
 
 from optimiser.energy.domain import EnergyDomain
 from optimiser.runner import Runner, parse_duration
 from optimiser.state import LiveSettings
-from territory.bus import BrokerAddress, connect, make_client
 from territory.inventory import dump_inventory
 from territory.readings import Reading
 from territory.store.sqlite import SqliteStore
 from tests.inventories import inventory_for
+from tests.mqtt_listener import Listener
 from tests.services import Mosquitto, free_port
 
+SUBSCRIBED = ("territory/+/ev_charger/+/cmd", "territory/plans/#")
 LIMIT_KW = {"F1": 60.0, "F2": 40.0}
 CHARGERS = [  # id, zone, feeder, status, drawing now, max power, kWh wanted, hours to stay
     ("ev-a", "north", "F1", "charging", 11.0, 11.0, 30.0, 3),
@@ -83,32 +82,6 @@ def store_url(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
-class Listener:
-    """A real subscriber to commands and plans."""
-
-    def __init__(self, url: str) -> None:
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-        self.got_plan = threading.Event()
-        address = BrokerAddress.from_url(url)
-        self.client = make_client(address, "test-listener")
-        self.client.on_message = self._on_message
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *args: subscribed.set()
-        connect(self.client, address)
-        self.client.loop_start()
-        self.client.subscribe([("territory/+/ev_charger/+/cmd", 1), ("territory/plans/#", 1)])
-        assert subscribed.wait(10)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self.messages.append((message.topic, json.loads(message.payload)))
-        if message.topic.startswith("territory/plans/"):
-            self.got_plan.set()
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 @pytest.mark.parametrize("forged", [False, True], ids=["honest", "forged-limit"])
 def test_one_tick_publishes_safe_setpoints_and_the_plan(
     mosquitto: Mosquitto, tmp_path: Path, forged: bool
@@ -120,13 +93,13 @@ def test_one_tick_publishes_safe_setpoints_and_the_plan(
     store.write(live_readings(time.time(), 10 * LIMIT_KW["F1"] if forged else None))
     store.close()
     store_url = f"sqlite:///{path}"
-    listener = Listener(mosquitto.url)
+    listener = Listener(mosquitto.url, SUBSCRIBED, "test-listener")
     runner = Runner(
         mosquitto.url, store_url, 60.0, [EnergyDomain(INVENTORY, LiveSettings(horizon_slots=32))]
     )
     try:
         outcomes = runner.tick()
-        assert listener.got_plan.wait(10)
+        assert listener.next_plan(10)
     finally:
         runner.close()
         listener.close()
@@ -176,7 +149,7 @@ def test_one_tick_publishes_safe_setpoints_and_the_plan(
 def test_cli_once_speaks_mqtt_311(mosquitto: Mosquitto, store_url: str, tmp_path: Path) -> None:
     from territory.cli import app
 
-    listener = Listener(mosquitto.url)
+    listener = Listener(mosquitto.url, SUBSCRIBED, "test-listener")
     try:
         url = f"{mosquitto.url}?protocol=3.1.1"
         inventory = tmp_path / "inventory.yaml"
@@ -195,7 +168,7 @@ def test_cli_once_speaks_mqtt_311(mosquitto: Mosquitto, store_url: str, tmp_path
             ],
         )
         assert result.exit_code == 0, result.output
-        assert listener.got_plan.wait(10)
+        assert listener.next_plan(10)
     finally:
         listener.close()
     assert sum(t.endswith("/cmd") for t, _ in listener.messages) == 6  # 5 vehicles, 1 empty

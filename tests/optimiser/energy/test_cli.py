@@ -66,7 +66,7 @@ def test_unreadable_problem_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text("{not json")
     code, _, err = run("optimise", "solve", "energy", str(path))
-    assert code == 2 and "not JSON" in err
+    assert code == 2 and "not valid JSON" in err
     code, _, err = run("optimise", "solve", "energy", str(tmp_path / "missing.json"))
     assert code == 2 and "cannot read" in err
 

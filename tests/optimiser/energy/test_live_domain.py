@@ -9,7 +9,7 @@ from optimiser.runner import Tick
 from optimiser.state import LiveSettings
 from territory.store.sqlite import SqliteStore
 from tests.inventories import inventory_for
-from tests.optimiser.energy.test_state import NOW, reading
+from tests.optimiser.energy.readings import NOW, reading
 
 SETTINGS = LiveSettings(slot_minutes=15, horizon_slots=8)
 

@@ -7,15 +7,9 @@ import pytest
 
 from optimiser.forecast import BaseLoadForecaster, hour_of_week
 from optimiser.state import LiveSettings, build_energy_problem
-from territory.readings import Reading
 from territory.store.sqlite import SqliteStore
 from tests.inventories import inventory_for
-
-NOW = 1_780_000_000.0  # a fixed wall-clock time keeps the slot arithmetic exact
-
-
-def reading(kind: str, device: str, ts: float, seq: int = 1, **fields: object) -> Reading:
-    return Reading(kind, "z1", device, int(ts * 1e9), seq, dict(fields), int(ts * 1e9))  # type: ignore[arg-type]
+from tests.optimiser.energy.readings import NOW, reading
 
 
 def test_base_load_sessions_and_stale_readings(sqlite_store: SqliteStore) -> None:

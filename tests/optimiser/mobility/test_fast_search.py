@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimiser.mobility import fast_search as fs
-from optimiser.mobility import tour_kernel as kernel
 from optimiser.mobility.generate import static_instance
+from optimiser.mobility.static import fast_search as fs
+from optimiser.mobility.static import tour_kernel as kernel
 from tests.optimiser.mobility.brute import brute_force_optimum
 
 

@@ -14,8 +14,7 @@ from optimiser.mobility import solve_file
 from optimiser.mobility.io import load_problem
 from optimiser.mobility.model import DynamicProblem, StaticProblem
 from tests.optimiser.mobility.brute import brute_force_optimum
-from tests.optimiser.mobility.checks import check_static_answer
-from tests.optimiser.mobility.test_dynamic import check_plan
+from tests.optimiser.mobility.checks import check_plan, check_static_answer
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "config" / "examples"
 STATIC = EXAMPLES / "mobility-static.json"

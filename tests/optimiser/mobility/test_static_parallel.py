@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from optimiser.mobility.fast_search import warm_up
 from optimiser.mobility.generate import static_instance
 from optimiser.mobility.routes import start_load, total_cost
-from optimiser.mobility.static import solve_large
-from optimiser.mobility.static_parallel import SearchInstance, SearchPlan, SecondSearch
-from optimiser.mobility.static_search import GLS
+from optimiser.mobility.static.fast_search import warm_up
+from optimiser.mobility.static.parallel import SearchInstance, SearchPlan, SecondSearch
+from optimiser.mobility.static.search import GLS
+from optimiser.mobility.static.solve import solve_large
 from tests.optimiser.mobility.brute import brute_force_optimum
 
 

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from optimiser.mobility.bound import lp_bound
 from optimiser.mobility.generate import static_instance
 from optimiser.mobility.io import static_answer
 from optimiser.mobility.routes import total_cost
-from optimiser.mobility.static_routing import RoutingModel
-from optimiser.mobility.static_search import iterated_search
+from optimiser.mobility.static.bound import lp_bound
+from optimiser.mobility.static.routing import RoutingModel
+from optimiser.mobility.static.search import iterated_search
 from tests.optimiser.mobility.brute import brute_force_optimum
 from tests.optimiser.mobility.checks import check_static_answer
 

@@ -9,7 +9,9 @@ import pytest
 
 import optimiser.slots.solver as solver_module
 from optimiser.slots import SlotsProblem, solve
-from tests.optimiser.slots.helpers import check_feasible, check_kpis, highs_optimum, random_problem
+from tests.optimiser.slots.checks import check_feasible, check_kpis
+from tests.optimiser.slots.highs import highs_optimum
+from tests.optimiser.slots.instances import random_problem
 
 
 def _broken(*args: Any, **kwargs: Any) -> Any:

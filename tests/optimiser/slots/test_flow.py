@@ -9,13 +9,9 @@ import numpy as np
 import pytest
 
 from optimiser.slots import SlotsProblem, solve
-from tests.optimiser.slots.helpers import (
-    approx,
-    check_feasible,
-    check_kpis,
-    highs_optimum,
-    random_problem,
-)
+from tests.optimiser.slots.checks import approx, check_feasible, check_kpis
+from tests.optimiser.slots.highs import highs_optimum
+from tests.optimiser.slots.instances import random_problem
 
 
 def _plan(problem: dict[str, Any], mode: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,9 @@ import yaml
 
 from optimiser.errors import ProblemError
 from optimiser.slots import solve_file
-from tests.optimiser.slots.helpers import brute_force, check_feasible, check_kpis, highs_optimum
+from tests.optimiser.slots.brute import brute_force
+from tests.optimiser.slots.checks import check_feasible, check_kpis
+from tests.optimiser.slots.highs import highs_optimum
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "config" / "examples"
 
@@ -81,11 +83,11 @@ BAD = [
     (_problem(groups__0__resources=["bus"]), "groups[0].resources: unknown resource 'bus'"),
     (_problem(groups__0__latest=9), "groups[0].latest: slot 9 is past the last slot 3"),
     (_problem(groups__0__earliest=2), "groups[0].earliest: slot 2 is after the preferred"),
-    (_problem(groups__0__size=0), "groups[0].size"),
-    (_problem(groups__0__colour="red"), "groups[0].colour: Extra inputs are not permitted"),
+    (_problem(groups__0__size=0), "groups.0.size"),
+    (_problem(groups__0__colour="red"), "groups.0.colour: Extra inputs are not permitted"),
     (_problem(resources__0__capacity=[1, 2]), "resources[0].capacity: 2 values for 4 slots"),
     (_problem(resources__0__background=-1), "resources[0].background: must be finite"),
-    (_problem(resources__0__kind="lift"), "resources[0].kind"),
+    (_problem(resources__0__kind="lift"), "resources.0.kind"),
     (_problem(slots=0), "slots"),
     (
         _problem(groups=[{"id": "g", "size": 1, "resources": ["tram"], "preferred": 1}] * 2),
@@ -126,11 +128,11 @@ def test_unreadable_and_unparsable_files_are_problem_errors(tmp_path: Path) -> N
         solve_file(tmp_path / "missing.json", 5, None)
     broken = tmp_path / "broken.json"
     broken.write_text('{"slots": 4,')
-    with pytest.raises(ProblemError, match="not valid json"):
+    with pytest.raises(ProblemError, match="not valid JSON"):
         solve_file(broken, 5, None)
     listed = tmp_path / "list.json"
     listed.write_text("[1, 2]")
-    with pytest.raises(ProblemError, match="must be an object"):
+    with pytest.raises(ProblemError, match="must be a mapping"):
         solve_file(listed, 5, None)
 
 

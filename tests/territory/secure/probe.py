@@ -11,7 +11,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from territory.bus import BrokerAddress, connect, make_client
-from tests.ingest.conftest import wait_until
+from tests.ingest.helpers import wait_until
 
 ANSWER_S = 10.0  # bound on waiting for the broker's answer; never the thing asserted
 

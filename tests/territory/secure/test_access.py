@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pydantic import SecretStr
 
 from territory import topics
-from tests.territory.secure.conftest import (
+from tests.territory.secure.helpers import (
     CMD_A,
     CMD_B,
     DEAD,

@@ -19,11 +19,11 @@ from territory.bus import BrokerAddress, default_client_id
 from territory.inventory import load_inventory
 from territory.secure import load_account, secure_init
 from territory.store.sqlite import SqliteStore
-from tests.devices.conftest import tiny_document
-from tests.ingest.conftest import wait_until
+from tests.devices.helpers import tiny_document
 from tests.ingest.harness import IngestProcess
+from tests.ingest.helpers import wait_until
 from tests.services import ConfiguredMosquitto
-from tests.territory.secure.conftest import CMD_B, TEL_A, SecuredBroker, init_options
+from tests.territory.secure.helpers import CMD_B, TEL_A, SecuredBroker, init_options
 from tests.territory.secure.probe import Probe
 
 TERRITORY = str(Path(sys.executable).parent / "territory")

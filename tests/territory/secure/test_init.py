@@ -17,7 +17,7 @@ from territory.secure import load_account, secure_init
 from territory.secure.passwords import hash_password, read_password_file, verify
 from territory.secure.principals import PrincipalError
 from tests.services import REPO, find_binary
-from tests.territory.secure.conftest import CMD_A, INVENTORY, TEL_A, init_options, write_inventory
+from tests.territory.secure.helpers import CMD_A, INVENTORY, TEL_A, init_options, write_inventory
 
 runner = CliRunner()
 SERVICES = {"ingest", "optimiser", "console", "simulator"}

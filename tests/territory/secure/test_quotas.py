@@ -7,7 +7,7 @@ from pathlib import Path
 from territory import topics
 from territory.bus import BrokerAddress
 from territory.secure.broker_conf import BrokerLimits
-from tests.territory.secure.conftest import TEL_A, SecuredBroker, start_secured
+from tests.territory.secure.helpers import TEL_A, SecuredBroker, start_secured
 from tests.territory.secure.probe import Probe
 
 

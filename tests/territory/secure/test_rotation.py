@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from territory.inventory import load_inventory
 from territory.secure import secure_init
-from tests.ingest.conftest import wait_until
-from tests.territory.secure.conftest import SecuredBroker
+from tests.ingest.helpers import wait_until
+from tests.territory.secure.helpers import SecuredBroker
 from tests.territory.secure.probe import Probe
 
 

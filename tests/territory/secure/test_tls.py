@@ -8,7 +8,7 @@ from cryptography import x509
 
 from territory.bus import BrokerAddress
 from territory.secure.pki import ensure_tls
-from tests.territory.secure.conftest import SecuredBroker
+from tests.territory.secure.helpers import SecuredBroker
 from tests.territory.secure.probe import Probe
 
 

@@ -26,9 +26,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext, SpawnContext
 from types import TracebackType
 
-from optimiser.mobility.fast_search import fast_search, warm_up
 from optimiser.mobility.routes import cheaper
-from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
+from optimiser.mobility.static.fast_search import fast_search, warm_up
+from optimiser.mobility.static.routing import RoutingConfig, RoutingModel
 
 _SEND_MARGIN_S = 0.1  # the worker stops this long before the deadline to send its routes
 _GRACE_S = 1.0  # the caller waits this long past the deadline before ending the worker

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimiser.mobility.day import Day, Stop
+from optimiser.mobility.dynamic.day import Day, Stop
 
 
 def best_changes(day: Day, van: int, stops: list[Stop], arrivals: list[float]) -> list[int]:
@@ -21,7 +21,7 @@ def best_changes(day: Day, van: int, stops: list[Stop], arrivals: list[float]) -
     deltas = np.arange(-spec.capacity, spec.capacity + 1)
     stations = np.array([s for s, _, _ in stops])
     reserved = np.array([r for _, _, r in stops])
-    _, lost = day.forecast.visit(
+    _, lost = day.unmet_demand.visit(
         stations, np.array(arrivals), np.tile(deltas, (len(stops), 1)).astype(float)
     )
     lost = np.where(np.abs(deltas)[None, :] <= reserved[:, None], lost, np.inf)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimiser.mobility.day import Day
+from optimiser.mobility.dynamic.day import Day
 
 _SHIFTS_S = (0.0, 900.0, 1800.0, 3600.0, 7200.0)
 _MODEST = 0.85
@@ -39,7 +39,7 @@ class Prizes:
 
 def _saved(day: Day, arrival: np.ndarray, deltas: np.ndarray) -> np.ndarray:
     stations = np.arange(len(day.problem.stations))
-    _, lost = day.forecast.visit(stations, arrival, np.tile(deltas, (len(stations), 1)) * 1.0)
+    _, lost = day.unmet_demand.visit(stations, arrival, np.tile(deltas, (len(stations), 1)) * 1.0)
     return np.where(np.isfinite(lost), day.baseline[:, None] - lost, -np.inf)
 
 
@@ -50,7 +50,7 @@ def station_prizes(day: Day, when: np.ndarray | None = None) -> Prizes:
     available = np.array([v.time_available_s for v in day.problem.vans])[:, None]
     earliest = np.where(travel + day.problem.stop_s <= available, travel, np.inf).min(axis=0)
     if when is None:
-        when = np.where(np.isfinite(earliest), earliest, day.forecast.horizon_s)
+        when = np.where(np.isfinite(earliest), earliest, day.unmet_demand.horizon_s)
     largest = max(v.capacity for v in day.problem.vans)
     deltas = np.arange(-largest, largest + 1)
     saved = _saved(day, when, deltas)
@@ -90,7 +90,7 @@ def _side(
     values = []
     for shift in shifts:
         at = np.clip(when + shift, 0.0, None)
-        _, lost = day.forecast.visit(stations, at, change[:, None] * 1.0)
+        _, lost = day.unmet_demand.visit(stations, at, change[:, None] * 1.0)
         values.append(np.where(np.isfinite(lost[:, 0]), day.baseline[stations] - lost[:, 0], 0.0))
     table = np.array(values)  # (shifts, stations); shifts[0] == 0
     distance = np.abs(shifts)

@@ -1,4 +1,4 @@
-"""The day problem prepared for solving: travel times, the forecast, and plan evaluation.
+"""The day problem prepared for solving: travel times, unmet demand and plan evaluation.
 
 A plan is, per van, an ordered list of (station index, change) with change > 0 taking
 vehicles from the station. Each stop takes `stop_s + handling_s x reserved` seconds,
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimiser.mobility.forecast import Forecast
+from optimiser.mobility.dynamic.unmet_demand import UnmetDemand
 from optimiser.mobility.model import DynamicProblem
 
 Stop = tuple[int, int, int]  # station index, change (+ take, - leave), reserved vehicles
@@ -24,17 +24,17 @@ class Day:
     """Precomputed data of one dynamic problem."""
 
     problem: DynamicProblem
-    forecast: Forecast = field(init=False)
+    unmet_demand: UnmetDemand = field(init=False)
     station_xy: np.ndarray = field(init=False)
     van_xy: np.ndarray = field(init=False)
     baseline: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         p = self.problem
-        self.forecast = Forecast.of(p)
+        self.unmet_demand = UnmetDemand.of(p)
         self.station_xy = np.array([(s.x, s.y) for s in p.stations], dtype=float)
         self.van_xy = np.array([(v.x, v.y) for v in p.vans], dtype=float)
-        self.baseline = self.forecast.do_nothing()
+        self.baseline = self.unmet_demand.do_nothing()
 
     @property
     def seconds_per_km(self) -> float:
@@ -101,7 +101,7 @@ def evaluate(day: Day, plan: Plan) -> Evaluation:
             problems.append(f"van {p.vans[van].id}: busy {clock:.0f} s beyond its time")
         station_ids = np.array([s for s, _, _ in stops], dtype=int)
         changes = np.array([[c] for _, c, _ in stops], dtype=float).reshape(-1, 1)
-        level_now, with_visit = day.forecast.visit(station_ids, np.array(times), changes)
+        level_now, with_visit = day.unmet_demand.visit(station_ids, np.array(times), changes)
         levels.append(list(level_now - changes[:, 0]))
         load = p.vans[van].load
         for k, (station, change, reserved) in enumerate(stops):

@@ -1,4 +1,5 @@
-"""An ingest worker running on a thread against the test's broker and store."""
+"""Helpers for the ingest tests: a worker on a thread against the test's broker and store,
+a publisher, and waiting for a condition."""
 
 from __future__ import annotations
 

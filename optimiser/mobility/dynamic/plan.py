@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 
-from optimiser.mobility.day import Day, Evaluation, Plan, evaluate
-from optimiser.mobility.dynamic_greedy import greedy_plan
-from optimiser.mobility.dynamic_loads import settle, tighten
-from optimiser.mobility.dynamic_routing import Candidates, solve_day_routing
+from optimiser.mobility.dynamic.day import Day, Evaluation, Plan, evaluate
+from optimiser.mobility.dynamic.greedy import greedy_plan
+from optimiser.mobility.dynamic.loads import settle, tighten
+from optimiser.mobility.dynamic.prizes import Prizes, pick_candidates, station_prizes, timing
+from optimiser.mobility.dynamic.routing import Candidates, solve_day_routing
 from optimiser.mobility.model import DynamicPlan, DynamicProblem, DynamicRoute, DynamicStop
-from optimiser.mobility.prizes import Prizes, pick_candidates, station_prizes, timing
 
 _GREEDY_SHARE = 0.3  # of the deadline, at most, for the greedy plan
 _FINISH_S = 0.1  # kept back for settling loads and assembling the answer, per 10 s
@@ -118,7 +118,7 @@ def _lower_bound(day: Day, earliest: np.ndarray) -> float:
     reachable = np.flatnonzero(np.isfinite(earliest))
     bound = day.baseline.copy()
     if len(reachable):
-        bound[reachable] = day.forecast.lower_bound(reachable, earliest[reachable])
+        bound[reachable] = day.unmet_demand.lower_bound(reachable, earliest[reachable])
     return float(bound.sum())
 
 

@@ -3,25 +3,22 @@ scenario file, one tick publishing to a real mosquitto."""
 
 from __future__ import annotations
 
-import json
 import math
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import paho.mqtt.client as mqtt
 import pytest
 import yaml
 from scipy.optimize import linprog
 
 from optimiser.runner import Runner
 from optimiser.slots.live import SlotsDomain, SlotsLiveSettings
-from territory.bus import BrokerAddress, connect, make_client
 from territory.inventory import load_inventory
 from territory.readings import FieldValue, Reading
 from territory.store.sqlite import SqliteStore
+from tests.mqtt_listener import Listener
 from tests.services import Mosquitto
 
 SLOT_S = 900.0
@@ -81,31 +78,6 @@ def history(now: float, peak: float, days: float = 8) -> list[Reading]:
     return rows
 
 
-class Listener:
-    """A real subscriber to the slots plan."""
-
-    def __init__(self, url: str) -> None:
-        self.plans: list[dict[str, Any]] = []
-        self.got = threading.Semaphore(0)
-        address = BrokerAddress.from_url(url)
-        self.client = make_client(address, "test-slots-listener")
-        self.client.on_message = self._on_message
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *args: subscribed.set()
-        connect(self.client, address)
-        self.client.loop_start()
-        self.client.subscribe([("territory/plans/slots", 1)])
-        assert subscribed.wait(10)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self.plans.append(json.loads(message.payload))
-        self.got.release()
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 def least_total_shift(demand: list[int], capacity: int, window: int) -> float:
     """The optimum by HiGHS on one variable per (preferred slot, assigned slot)."""
     slots = len(demand)
@@ -124,12 +96,12 @@ def least_total_shift(demand: list[int], capacity: int, window: int) -> float:
 
 
 def run_ticks(url: str, store_url: str, domain: SlotsDomain, ticks: int) -> list[dict[str, Any]]:
-    listener = Listener(url)
+    listener = Listener(url, "territory/plans/slots", "test-slots-listener")
     runner = Runner(url, store_url, 60.0, [domain])
     try:
         for _ in range(ticks):
             runner.tick()
-            assert listener.got.acquire(timeout=10)
+            assert listener.next_plan(10)
     finally:
         runner.close()
         listener.close()

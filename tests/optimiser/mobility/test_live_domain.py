@@ -3,26 +3,25 @@ small scenario file, one tick publishing van routes to a real mosquitto."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 import yaml
 
 from optimiser.mobility.live import MobilityDomain
 from optimiser.runner import Domain, Runner
-from territory.bus import BrokerAddress, connect, make_client
 from territory.inventory import load_inventory
 from territory.readings import FieldValue, Reading
 from territory.store.sqlite import SqliteStore
+from tests.mqtt_listener import Listener
 from tests.services import Mosquitto
 
 FILLING, EMPTYING, BROKEN, QUIET = "a-bik-001", "b-bik-001", "a-bik-002", "b-bik-002"
+
+SUBSCRIBED = ("territory/+/van/+/cmd", "territory/plans/mobility")
 
 
 def scenario_file(folder: Path) -> Path:
@@ -100,43 +99,17 @@ def balanced(now: float) -> list[Reading]:
     return rows
 
 
-class Listener:
-    """A real subscriber to van commands and the mobility plan."""
-
-    def __init__(self, url: str) -> None:
-        self.messages: list[tuple[str, dict[str, Any]]] = []
-        self.got_plan = threading.Event()
-        address = BrokerAddress.from_url(url)
-        self.client = make_client(address, "test-mobility-listener")
-        self.client.on_message = self._on_message
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *args: subscribed.set()
-        connect(self.client, address)
-        self.client.loop_start()
-        self.client.subscribe([("territory/+/van/+/cmd", 1), ("territory/plans/mobility", 1)])
-        assert subscribed.wait(10)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self.messages.append((message.topic, json.loads(message.payload)))
-        if message.topic == "territory/plans/mobility":
-            self.got_plan.set()
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 def one_tick(url: str, rows: list[Reading], folder: Path) -> tuple[dict[str, Any], list[Any], Path]:
     path = folder / "live.db"
     store = SqliteStore(path)
     store.write(rows)
     store.close()
-    listener = Listener(url)
+    listener = Listener(url, SUBSCRIBED, "test-mobility-listener")
     domains: list[Domain] = [MobilityDomain(load_inventory(scenario_file(folder)))]
     runner = Runner(url, f"sqlite:///{path}", 60.0, domains, deadline_s=3.0)
     try:
         runner.tick()
-        assert listener.got_plan.wait(10)
+        assert listener.next_plan(10)
     finally:
         runner.close()
         listener.close()

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from optimiser.mobility.routes import total_cost
-from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
+from optimiser.mobility.static.routing import RoutingConfig, RoutingModel
 
 GLS = RoutingConfig(first_solution="PATH_CHEAPEST_ARC", metaheuristic="GUIDED_LOCAL_SEARCH")
 # Descents look at the nearest fifth of the nodes only: several times faster, as good.

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optimiser.mobility import tour_kernel as kernel
+from optimiser.mobility.static import tour_kernel as kernel
 
 _NEIGHBOURS = 10
 _CHUNK_S = 0.01  # kicks run in chunks this long between two looks at the clock

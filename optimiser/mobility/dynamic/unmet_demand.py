@@ -18,7 +18,7 @@ FloatArray = np.ndarray
 
 
 @dataclass(frozen=True)
-class Forecast:
+class UnmetDemand:
     """Per-station capacity, inventory now and net inflow per interval."""
 
     capacity: FloatArray  # (N,)
@@ -27,7 +27,7 @@ class Forecast:
     interval_s: float
 
     @classmethod
-    def of(cls, problem: DynamicProblem) -> Forecast:
+    def of(cls, problem: DynamicProblem) -> UnmetDemand:
         stations = problem.stations
         return cls(
             capacity=np.array([s.capacity for s in stations], dtype=float),

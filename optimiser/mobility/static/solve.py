@@ -2,7 +2,7 @@
 
 Small instances (up to EXACT_STATIONS stations) are solved to proved optimality by
 CP-SAT, hinted with a quick routing solution. Larger ones run searches on both cores
-(`static_parallel.py`): each process runs two searches in turn, each from its own
+(`parallel.py`): each process runs two searches in turn, each from its own
 first solution of the routing library (four different starts in all) improved by its
 guided local search for a tenth of the search's time, then by the iterated giant-tour
 search (`fast_search.py`, compiled). This process stops searching at 90% of the budget
@@ -17,20 +17,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from optimiser.mobility.bound import lp_bound
-from optimiser.mobility.exact import solve_exact
-from optimiser.mobility.fast_search import warm_up
 from optimiser.mobility.model import StaticProblem, StaticRoute, StaticStop
 from optimiser.mobility.routes import cheaper, route_cost, start_load, total_cost
-from optimiser.mobility.static_parallel import (
+from optimiser.mobility.static.bound import lp_bound
+from optimiser.mobility.static.exact import solve_exact
+from optimiser.mobility.static.fast_search import warm_up
+from optimiser.mobility.static.parallel import (
     SearchInstance,
     SearchPlan,
     SecondSearch,
     run_search,
     usable_cores,
 )
-from optimiser.mobility.static_routing import RoutingConfig, RoutingModel
-from optimiser.mobility.static_search import iterated_search
+from optimiser.mobility.static.routing import RoutingConfig, RoutingModel
+from optimiser.mobility.static.search import iterated_search
 
 EXACT_STATIONS = 20
 _HINT_SHARE = 0.15  # of the budget for the routing hint on small instances

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from optimiser.mobility.day import Day, Plan
+from optimiser.mobility.dynamic.day import Day, Plan
 
 _SPARE_S = 60.0
 
@@ -50,7 +50,7 @@ def _best_step(
     travel = day.travel_s(position, day.station_xy[stations])
     arrival = clock + travel
     deltas = np.arange(-load, spec.capacity - load + 1)
-    _, lost = day.forecast.visit(
+    _, lost = day.unmet_demand.visit(
         stations, arrival, np.tile(deltas, (len(stations), 1)).astype(float)
     )
     finish = arrival[:, None] + day.service_s(deltas)[None, :]

@@ -22,7 +22,7 @@ import ortools.linear_solver.pywraplp as pywraplp
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, maximum_flow
 
-from optimiser.mobility.exact import arc_possible
+from optimiser.mobility.static.exact import arc_possible
 
 _EPS = 1e-6
 _FLOW_SCALE = 1_000_000

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from optimiser.mobility.routing_solution import assignment_of, routes_of
+
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
 _META = routing_enums_pb2.LocalSearchMetaheuristic
 _BOOL = optional_boolean_pb2.OptionalBoolean
@@ -81,36 +83,16 @@ class RoutingModel:
             if not self.closed:
                 self.model.CloseModelWithParameters(params)
                 self.closed = True
-            initial = self._assignment(start)
+            initial = assignment_of(self.model, self.manager, start)
             if initial is None:
                 return None
             solution = self.model.SolveFromAssignmentWithParameters(initial, params)
         else:
             solution = self.model.SolveWithParameters(params)
         self.closed = True
-        return None if solution is None else self._routes(solution)
-
-    def _assignment(self, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
-        # RoutesToAssignment sets the next variables without a search (ReadAssignmentFromRoutes
-        # runs one under the model's limits and stops working after a few timed solves).
-        indices = [[self.manager.NodeToIndex(node) for node in r] for r in routes]
-        indices += [[] for _ in range(self.vehicles - len(indices))]
-        assignment = self.model.solver().Assignment()
-        if not self.model.RoutesToAssignment(indices, True, True, assignment):
+        if solution is None:
             return None
-        return assignment
-
-    def _routes(self, solution: pywrapcp.Assignment) -> list[list[int]]:
-        routes = []
-        for vehicle in range(self.vehicles):
-            index = solution.Value(self.model.NextVar(self.model.Start(vehicle)))
-            route = []
-            while not self.model.IsEnd(index):
-                route.append(self.manager.IndexToNode(index))
-                index = solution.Value(self.model.NextVar(index))
-            if route:
-                routes.append(route)
-        return routes
+        return [route for route in routes_of(self.model, self.manager, solution) if route]
 
 
 def solve_routing(
