@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from bridges.ocpp.cli import ocpp
 from dashboard.cli import dashboard
 from devices.cli import simulate
 from ingest.cli import ingest
@@ -22,5 +23,6 @@ app.command()(broker)
 app.command()(ingest)
 app.command()(simulate)
 app.command()(dashboard)
+app.command()(ocpp)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
