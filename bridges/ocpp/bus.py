@@ -44,19 +44,25 @@ class BrokerLink:
         self.on_command = on_command
         self.on_feeder_reading = on_feeder_reading
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
         self.dropped = 0
         self.client = make_client(address, client_id=f"territory-ocpp-{os.getpid()}")
         self.client.max_queued_messages_set(QUEUED_WHILE_AWAY)
         self.client.reconnect_delay_set(1, 30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.client.message_callback_add(COMMANDS, self._on_command)
         self.client.message_callback_add(FEEDER_READINGS, self._on_feeder)
 
-    def start(self) -> None:
-        """Connect (blocking for the first attempt) and run paho's loop in its thread."""
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Connect, run paho's loop in its thread, and wait until subscribed, so that no
+        set-point published after start is missed."""
         connect(self.client, self.address)
         self.client.loop_start()
+        if not self.subscribed.wait(timeout_s):
+            self.stop()
+            raise OSError(f"{self.address.url} did not accept the bridge's subscriptions")
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -83,6 +89,9 @@ class BrokerLink:
         client.subscribe([(COMMANDS, 1), (FEEDER_READINGS, 1)])
         self.connected.set()
         log.info("connected to %s", self.address.url)
+
+    def _on_subscribe(self, client: mqtt.Client, *args: object) -> None:
+        self.subscribed.set()
 
     def _on_disconnect(self, client: mqtt.Client, *args: object) -> None:
         self.connected.clear()
