@@ -342,7 +342,20 @@ class Station201(SimulatedStation):
         connector.demand_kw = demand_kw
         connector.transaction_id = f"{self.id}-{evse_id}-{time.monotonic_ns()}"
         await self.status(evse_id, "Occupied")
-        await self._event("Started", evse_id, "CablePluggedIn", charging_state="Charging")
+        # The register at the start (SampledDataTxStartedMeasurands), as chargers send it.
+        register = {
+            "value": round(connector.energy_wh / 1000.0, 4),
+            "measurand": "Energy.Active.Import.Register",
+            "context": "Transaction.Begin",
+            "unit_of_measure": {"unit": "kWh"},
+        }
+        await self._event(
+            "Started",
+            evse_id,
+            "CablePluggedIn",
+            charging_state="Charging",
+            meter_value=[{"timestamp": iso(), "sampled_value": [register]}],
+        )
         if needs_kwh is not None:
             needs: dict[str, Any] = {
                 "requested_energy_transfer": "AC_three_phase",
