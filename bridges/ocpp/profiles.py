@@ -62,6 +62,7 @@ class Capabilities:
 
     config: ChargerConfig
     quirks: set[OcppQuirk] = field(default_factory=set)
+    proven: set[tuple[Unit, int]] = field(default_factory=set)
 
     @property
     def unit(self) -> Unit:
@@ -79,8 +80,19 @@ class Capabilities:
     def takes_tx_default(self) -> bool:
         return "no_tx_default" not in self.quirks
 
+    def accepted(self, request: ProfileRequest) -> None:
+        """A phrasing the charger took: its unit and stack level are proven good."""
+        self.proven.add((request.unit, request.stack_level))
+
     def learn_from_rejection(self, request: ProfileRequest) -> bool:
-        """Narrow the quirks after a rejection; True when a retry phrased otherwise may pass."""
+        """Narrow the quirks after a rejection; True when a retry phrased otherwise may pass.
+
+        A rejection does not say why. When this unit and stack level were taken before,
+        the purpose is at fault; otherwise the unit is tried first, then the stack level."""
+        if (request.unit, request.stack_level) in self.proven:
+            if request.purpose == "tx_default":
+                self.quirks.add("no_tx_default")
+            return False
         if request.unit == "W" and not self.quirks & {"watts_only", "amps_only"}:
             self.quirks.add("amps_only")
             return True

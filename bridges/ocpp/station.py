@@ -184,6 +184,8 @@ class Station:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if not self._heard:
+                continue  # a charger is asked nothing before its first message
             try:
                 await self._sync(link)
             except TimeoutError:
@@ -214,6 +216,7 @@ class Station:
             if self.stale:
                 self._set_stale(False, "answers again")
             if status == "Accepted":
+                caps.accepted(profile)
                 self.events.profile_accepted(self, profile)
                 return
             self.events.profile_rejected(self, profile, answer)

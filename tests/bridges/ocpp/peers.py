@@ -191,7 +191,17 @@ class SimulatedStation:
 
     async def _serve(self) -> None:
         with contextlib.suppress(Exception):
+            if self.profiles.behaviour.silent:
+                await self._serve_silently()
             await self.ocpp.start()
+
+    async def _serve_silently(self) -> None:
+        """Take the answers to our own calls, never answer the central system's."""
+        assert self.connection is not None
+        while True:
+            message = await self.connection.recv()
+            if not str(message).startswith("[2,"):
+                await self.ocpp.route_message(message)
 
     async def close(self) -> None:
         if self.connection is not None:
@@ -281,10 +291,8 @@ class _Peer16(ChargePoint16):
         self.station = station
 
     @on(Action16.get_configuration)
-    async def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
+    def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
         b = self.station.profiles.behaviour
-        if b.silent:
-            await asyncio.sleep(3600)
         return result16.GetConfiguration(
             configuration_key=[
                 {
@@ -441,10 +449,8 @@ class _Peer201(ChargePoint201):
         self.station = station
 
     @on(Action201.get_variables)
-    async def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+    def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         b = self.station.profiles.behaviour
-        if b.silent:
-            await asyncio.sleep(3600)
         units = b.rate_units.replace("Current", "A").replace("Power", "W")
         values = {"ProfileStackLevel": str(b.max_stack_level), "RateUnit": units}
         return result201.GetVariables(

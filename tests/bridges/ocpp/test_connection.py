@@ -28,7 +28,9 @@ def test_unknown_charge_point_and_wrong_password_are_refused_at_the_handshake(
 
     async def scenario() -> None:
         with pytest.raises(InvalidStatus) as unknown:
-            await Station16("CP-404", {1: Connector(11)}, Behaviour()).connect(bridge.url, "whatever")
+            await Station16("CP-404", {1: Connector(11)}, Behaviour()).connect(
+                bridge.url, "whatever"
+            )
         assert unknown.value.response.status_code == 404
         with pytest.raises(InvalidStatus) as wrong:
             await station16(known).connect(bridge.url, known.password + "x")

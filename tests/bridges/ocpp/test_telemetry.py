@@ -58,7 +58,9 @@ def test_a_16_session_is_read_with_assumed_needs_from_the_inventory(
     assert [r["seq"] for r in listener.on(topic)] == sorted(r["seq"] for r in listener.on(topic))
 
 
-def test_201_charging_needs_replace_the_defaults(start_bridge: StartBridge, listener: Listener) -> None:
+def test_201_charging_needs_replace_the_defaults(
+    start_bridge: StartBridge, listener: Listener
+) -> None:
     spec = ChargerSpec("CP-201")
     bridge = start_bridge([spec])
     topic = topic_of(spec)
