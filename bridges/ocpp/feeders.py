@@ -53,7 +53,7 @@ def floor_shares(
     total = sum(shares.values())
     if total > allowance:
         scale = allowance / total
-        return {d: round(shares.get(d, 0.0) * scale, 3) for d in caps}
+        return {d: _floor3(shares.get(d, 0.0) * scale) for d in caps}
     left = allowance - total
     # Share what is left by water-filling: connectors at their cap give way to the others.
     room = {d: cap - shares.get(d, 0.0) for d, cap in caps.items()}
@@ -67,7 +67,7 @@ def floor_shares(
             shares[device_id] = shares.get(device_id, 0.0) + given
             room[device_id] -= given
             left -= given
-    return {d: round(_floor3(shares.get(d, 0.0)), 3) for d in caps}
+    return {d: _floor3(shares.get(d, 0.0)) for d in caps}
 
 
 def reflex_limits(
