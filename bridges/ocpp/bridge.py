@@ -9,6 +9,7 @@ charger's answer and raises an alert; so does a charge point that stops answerin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -28,6 +29,7 @@ from territory import topics
 log = logging.getLogger(__name__)
 ALERTS = topics.alert("ocpp")
 STATUS_TOPIC = f"{topics.ROOT}/bridges/ocpp/status"
+FLOOR_REVISION_DELAY_S = 0.5
 
 Publish = Callable[[str, dict[str, Any]], None]
 
@@ -58,6 +60,8 @@ class Bridge:
         self._floor_base = dict.fromkeys(registry.feeders, 0.0)
         self.planned: dict[str, Limit] = {}  # device id → the set-point in force
         self.shares: dict[str, float] = {}  # device id → its floor share, kW
+        self._floors_due: set[str] = set()
+        self._floor_timer: asyncio.TimerHandle | None = None
         self.counts: Counter[str] = Counter()
         self.revise_floors(list(registry.feeders.values()))
 
@@ -94,7 +98,7 @@ class Bridge:
         self.counts["setpoints"] += 1
         self.planned[connector.device_id] = limit
         self.stations[connector.charge_point_id].set_limit(connector.connector_id, limit)
-        self.revise_floors([self.registry.feeders[connector.feeder]])
+        self._revise_soon(connector.feeder)
 
     # -- feeders -------------------------------------------------------------------------
 
@@ -145,6 +149,17 @@ class Bridge:
                 lowered,
             )
         return lowered
+
+    def _revise_soon(self, feeder_id: str) -> None:
+        """A plan's set-points arrive one by one: the floors are revised once they are in."""
+        self._floors_due.add(feeder_id)
+        if self._floor_timer is None:
+            loop = asyncio.get_running_loop()
+            self._floor_timer = loop.call_later(FLOOR_REVISION_DELAY_S, self._revise_due)
+
+    def _revise_due(self) -> None:
+        due, self._floors_due, self._floor_timer = self._floors_due, set(), None
+        self.revise_floors([self.registry.feeders[f] for f in sorted(due)])
 
     def revise_floors(self, feeders: list[FeederEntry]) -> None:
         """Share each feeder's EV allowance again, and set every station's max profile."""

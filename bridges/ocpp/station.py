@@ -24,7 +24,8 @@ from bridges.ocpp.registry import ChargePointEntry
 from bridges.ocpp.telemetry import ConnectorState
 
 RETRY_AFTER_TIMEOUT_S = 5.0
-TRIES_PER_PROFILE = 3  # the first phrasing, then up to two rephrased after rejections
+TRIES_PER_PROFILE = 3
+FLOOR_STEP_KW = 0.5  # a floor raised by less is not worth a SetChargingProfile  # the first phrasing, then up to two rephrased after rejections
 
 
 class StationLink(Protocol):
@@ -127,7 +128,9 @@ class Station:
         self._wake.set()
 
     def set_floor(self, kw: float) -> None:
-        if self.floor_kw is None or abs(kw - self.floor_kw) > 1e-3:
+        """A lower floor is sent at once; a higher one only when it gives a useful step,
+        so that every plan does not rewrite every charger's max profile."""
+        if self.floor_kw is None or kw < self.floor_kw - 1e-3 or kw > self.floor_kw + FLOOR_STEP_KW:
             self.floor_kw = kw
             self._wake.set()
 
