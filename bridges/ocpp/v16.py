@@ -66,7 +66,11 @@ class CentralSystem16(ChargePoint):
         return ChargerConfig.parse(values.get(STACK_LEVEL_KEY), values.get(RATE_UNIT_KEY))
 
     async def set_profile(self, profile: ProfileRequest) -> tuple[str, dict[str, Any]]:
-        answer = await self.call(call.SetChargingProfile(**profile.v16()), suppress=False)
+        # Built by `profiles` to the schema (the tests' chargers validate it); the charger
+        # validates what it receives: checking it here again costs the plan's time.
+        answer = await self.call(
+            call.SetChargingProfile(**profile.v16()), suppress=False, skip_schema_validation=True
+        )
         return str(answer.status), {"status": str(answer.status)}
 
     # -- messages from the charger -------------------------------------------------------

@@ -73,7 +73,10 @@ class CentralSystem201(ChargePoint):
         return ChargerConfig.parse(values.get(STACK_LEVEL_VARIABLE), values.get(RATE_UNIT_VARIABLE))
 
     async def set_profile(self, profile: ProfileRequest) -> tuple[str, dict[str, Any]]:
-        answer = await self.call(call.SetChargingProfile(**profile.v201()), suppress=False)
+        # As for 1.6: built to the schema, validated by the charger that receives it.
+        answer = await self.call(
+            call.SetChargingProfile(**profile.v201()), suppress=False, skip_schema_validation=True
+        )
         found: dict[str, Any] = {"status": str(answer.status)}
         if answer.status_info:
             found["statusInfo"] = answer.status_info
