@@ -3,15 +3,26 @@ else is refused in the websocket handshake."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from websockets.exceptions import InvalidStatus
 
 from tests.bridges.ocpp.certs import client_context, make_certificate
-from tests.bridges.ocpp.conftest import BridgeProcess, ChargerSpec, Listener, eventually, run
+from tests.bridges.ocpp.conftest import (
+    BridgeProcess,
+    ChargerSpec,
+    Listener,
+    eventually,
+    run,
+    write_inventory,
+)
 from tests.bridges.ocpp.peers import Behaviour, Connector, Station16, Station201
+from tests.services import REPO
 
 StartBridge = Callable[..., BridgeProcess]
 
@@ -75,3 +86,23 @@ def test_profile_2_needs_tls_and_is_served_over_wss(
         await station.close()
 
     run(accepted_over_tls)
+
+
+def test_no_charge_point_without_a_password_and_no_connector_twice(tmp_path: Path) -> None:
+    path = write_inventory(tmp_path, [ChargerSpec("CP-1")], {"f1": 50.0})
+    document = yaml.safe_load(path.read_text())
+    charger = document["devices"][1]
+    del charger["ocpp"]["password_file"]
+    path.write_text(yaml.safe_dump(document))
+    args = [sys.executable, "-m", "territory", "ocpp", "--listen", "127.0.0.1:1"]
+    args += ["--inventory", str(path), "--mqtt", "mqtt://127.0.0.1:1"]
+    refused = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "CP-1 has no password_file" in refused.stderr
+
+    twice = {**charger, "id": "ev-twin", "ocpp": {**charger["ocpp"], "password_file": "x"}}
+    document["devices"].append(twice)
+    path.write_text(yaml.safe_dump(document))
+    refused = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "charge point CP-1 connector 1 is already ev-CP-1-1" in refused.stderr
