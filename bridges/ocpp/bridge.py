@@ -61,6 +61,7 @@ class Bridge:
         self.planned: dict[str, Limit] = {}  # device id → the set-point in force
         self.shares: dict[str, float] = {}  # device id → its floor share, kW
         self._floors_due: set[str] = set()
+        self._told: dict[str, float] = {}  # device id → start of the assumed session logged
         self._floor_timer: asyncio.TimerHandle | None = None
         self.counts: Counter[str] = Counter()
         self.revise_floors(list(registry.feeders.values()))
@@ -71,6 +72,15 @@ class Bridge:
         device = state.connector.device
         self.publish(topics.telemetry(device.zone, "ev_charger", device.id), state.reading())
         self.counts["readings"] += 1
+        session = state.session
+        if session is not None and session.assumed and self._told.get(device.id) != session.started:
+            self._told[device.id] = session.started
+            log.info(
+                "%s: the vehicle says nothing of its needs; assumed %.1f kWh by %s (inventory)",
+                device.id,
+                session.wanted_kwh,
+                time.strftime("%H:%M", time.localtime(session.departure)),
+            )
 
     # -- set-points in -------------------------------------------------------------------
 
