@@ -45,6 +45,7 @@ bench: $(VENV)/.dev-installed services
 	$(BIN)/python bench/optimiser.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/ocpp.py --record
 
 clean:
 	rm -rf $(VENV) var test-artifacts

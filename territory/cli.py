@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from bridges.ocpp.cli import ocpp
 from dashboard.cli import dashboard, secure_token
 from devices.cli import inventory_export, simulate
 from devices.inventory import accept_scenarios
@@ -29,6 +30,7 @@ app.command()(broker)
 app.command()(ingest)
 app.command()(simulate)
 app.command()(dashboard)
+app.command()(ocpp)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
 app.add_typer(secure_app, name="secure")

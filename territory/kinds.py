@@ -140,6 +140,14 @@ class EvCharger(Telemetry):
     departure: DeviceTime | None = Field(
         default=None, description="When the plugged vehicle leaves: RFC 3339 or epoch seconds."
     )
+    assumed: bool | None = Field(
+        default=None,
+        description="True when requestedEnergy and departure are the charger's defaults from "
+        "the inventory, not what the vehicle asked (chargers without ISO 15118).",
+    )
+    activeEnergyImport: float | None = Field(
+        default=None, ge=0, description="The charger's energy register, kWh cumulative."
+    )
 
     @model_validator(mode="after")
     def _session_is_whole(self) -> EvCharger:

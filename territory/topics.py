@@ -33,6 +33,11 @@ def deadletter(reason: str) -> str:
     return f"{ROOT}/deadletter/{reason}"
 
 
+def alert(source: str) -> str:
+    """Alerts raised by a component that has no store of its own (a bridge)."""
+    return f"{ROOT}/alerts/{source}"
+
+
 def shared(group: str, topic_filter: str) -> str:
     return f"$share/{group}/{topic_filter}"
 

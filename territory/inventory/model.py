@@ -44,6 +44,11 @@ class Zone(_Model):
     y: float = Field(description="Schematic north coordinate, km.")
 
 
+OcppQuirk = Literal["watts_only", "amps_only", "stack_level_zero", "no_tx_default"]
+"""What a charger is known to get wrong about charging profiles, so that the bridge does
+not ask it: limits only in watts or only in amps, only stack level 0, no TxDefaultProfile."""
+
+
 class OcppConnector(_Model):
     """How an `ev_charger` device is reached over OCPP, when it is one."""
 
@@ -61,6 +66,17 @@ class OcppConnector(_Model):
     )
     default_energy_kwh: float = Field(
         default=20.0, gt=0, le=500, description="Assumed energy wanted when the charger sends none."
+    )
+    security_profile: Literal[1, 2] = Field(
+        default=2,
+        description="OCPP security profile: 1 = HTTP basic auth, 2 = basic auth over TLS "
+        "(wss); a profile-2 charge point is refused on a plain ws listener.",
+    )
+    quirks: list[OcppQuirk] = Field(
+        default_factory=list,
+        description="What the charge point gets wrong about charging profiles "
+        "(watts_only, amps_only, stack_level_zero, no_tx_default); the same on every "
+        "connector of one charge point.",
     )
 
 
@@ -170,6 +186,7 @@ class Inventory(_Model):
                 raise ValueError(f"{device.id}: unknown feeder {device.feeder!r}")
             if device.corridor is not None and device.corridor not in corridors:
                 raise ValueError(f"{device.id}: unknown corridor {device.corridor!r}")
+        _ocpp_connectors_unique(self.devices)
         for corridor in self.corridors:
             for zone in corridor.zones:
                 if zone not in zones:
@@ -194,6 +211,29 @@ class Inventory(_Model):
 
     def zone(self, zone_id: str) -> Zone | None:
         return next((z for z in self.zones if z.id == zone_id), None)
+
+
+def _ocpp_connectors_unique(devices: list[Device]) -> None:
+    """One device per (charge point, connector); one password and one set of quirks per
+    charge point, since a charge point logs in once for all its connectors."""
+    seen: dict[tuple[str, int], str] = {}
+    point_settings: dict[str, tuple[str | None, int, tuple[str, ...]]] = {}
+    for device in devices:
+        if device.ocpp is None:
+            continue
+        ocpp = device.ocpp
+        key = (ocpp.charge_point_id, ocpp.connector_id)
+        if key in seen:
+            raise ValueError(
+                f"{device.id}: charge point {key[0]} connector {key[1]} is already {seen[key]}"
+            )
+        seen[key] = device.id
+        settings = (ocpp.password_file, ocpp.security_profile, tuple(sorted(ocpp.quirks)))
+        if point_settings.setdefault(ocpp.charge_point_id, settings) != settings:
+            raise ValueError(
+                f"{device.id}: password_file, security_profile and quirks must be the same "
+                f"on every connector of charge point {ocpp.charge_point_id}"
+            )
 
 
 def _unique(what: str, ids: list[str]) -> set[str]:

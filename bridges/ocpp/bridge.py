@@ -1,0 +1,266 @@
+"""The bridge: every charge point's station, the feeders they hang on, and the broker.
+
+Runs on one asyncio loop. Readings go out on each connector's own telemetry topic;
+set-points come in on its `cmd` topic and become limits on its station; feeder readings
+feed the floor of safety (the base load it leaves room for) and trigger the reflex when a
+feeder is over its inventory limit. A rejected profile is dead-lettered with the
+charger's answer and raises an alert; so does a charge point that stops answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bridges.ocpp.feeders import BaseLoad, floor_shares, reflex_limits
+from bridges.ocpp.profiles import ProfileRequest
+from bridges.ocpp.registry import FeederEntry, Registry
+from bridges.ocpp.setpoints import SetpointError, parse_setpoint
+from bridges.ocpp.station import Limit, Station
+from bridges.ocpp.telemetry import ConnectorState
+from territory import topics
+
+log = logging.getLogger(__name__)
+ALERTS = topics.alert("ocpp")
+STATUS_TOPIC = f"{topics.ROOT}/bridges/ocpp/status"
+FLOOR_REVISION_DELAY_S = 0.5
+
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    """How the bridge behaves; the limits themselves come from the inventory."""
+
+    heartbeat_s: int = 300  # interval given to charge points in BootNotification
+    call_timeout_s: float = 10.0  # a call to a charger unanswered after this times out
+    reflex_hold_s: float = 120.0  # how long a reflex limit holds if no new plan comes
+    reflex_margin: float = 0.05  # share of the limit the reflex leaves free
+    floor_revision_share: float = 0.05  # base load rise (share of the limit) that revises floors
+    stale_after_heartbeats: float = 3.0  # silent for this many heartbeats: stale
+
+
+class Bridge:
+    """Stations, feeders and the broker, tied together."""
+
+    def __init__(self, registry: Registry, publish: Publish, settings: BridgeSettings) -> None:
+        self.registry = registry
+        self.publish = publish
+        self.settings = settings
+        self.stations = {
+            cp_id: Station(entry, self) for cp_id, entry in registry.charge_points.items()
+        }
+        self.base = {feeder_id: BaseLoad() for feeder_id in registry.feeders}
+        self._floor_base = dict.fromkeys(registry.feeders, 0.0)
+        self.planned: dict[str, Limit] = {}  # device id → the set-point in force
+        self.shares: dict[str, float] = {}  # device id → its floor share, kW
+        self._floors_due: set[str] = set()
+        self._told: dict[str, float] = {}  # device id → start of the assumed session logged
+        self._floor_timer: asyncio.TimerHandle | None = None
+        self.counts: Counter[str] = Counter()
+        self.revise_floors(list(registry.feeders.values()))
+
+    # -- telemetry out -------------------------------------------------------------------
+
+    def publish_reading(self, state: ConnectorState) -> None:
+        device = state.connector.device
+        self.publish(topics.telemetry(device.zone, "ev_charger", device.id), state.reading())
+        self.counts["readings"] += 1
+        session = state.session
+        if session is not None and session.assumed and self._told.get(device.id) != session.started:
+            self._told[device.id] = session.started
+            log.info(
+                "%s: the vehicle says nothing of its needs; assumed %.1f kWh by %s (inventory)",
+                device.id,
+                session.wanted_kwh,
+                time.strftime("%H:%M", time.localtime(session.departure)),
+            )
+
+    # -- set-points in -------------------------------------------------------------------
+
+    def on_command(self, topic: str, payload: bytes | bytearray) -> None:
+        where = topics.parse_device_topic(topic, suffix="cmd")
+        connector = self.registry.by_device.get(where.device_id) if where else None
+        if connector is None:
+            return  # a charger of the twin, or of another bridge
+        try:
+            setpoint = parse_setpoint(payload)
+        except SetpointError as exc:
+            self._dead_letter("invalid_setpoint", topic=topic, detail=str(exc), payload=payload)
+            return
+        now = time.time()
+        current = self.stations[connector.charge_point_id].limits.get(connector.connector_id)
+        if setpoint.valid_until <= now or (current is not None and setpoint.ts < current.issued):
+            self.counts["setpoints_outdated"] += 1
+            return
+        limit = Limit(
+            kw=min(setpoint.setpoint, connector.max_power_kw),
+            until=setpoint.valid_until,
+            origin=setpoint.plan or "plan",
+            issued=setpoint.ts,
+        )
+        self.counts["setpoints"] += 1
+        self.planned[connector.device_id] = limit
+        self.stations[connector.charge_point_id].set_limit(connector.connector_id, limit)
+        self._revise_soon(connector.feeder)
+
+    # -- feeders -------------------------------------------------------------------------
+
+    def on_feeder_reading(self, topic: str, payload: bytes | bytearray) -> None:
+        where = topics.parse_device_topic(topic)
+        feeder = self.registry.feeders.get(where.device_id) if where else None
+        if feeder is None:
+            return
+        try:
+            reading = json.loads(payload)
+            feeder_kw = float(reading["activePower"])
+        except (ValueError, KeyError, TypeError):
+            return  # ingest dead-letters it; the bridge only acts on sound readings
+        now = time.time()
+        drawing = self._drawing(feeder)
+        self.base[feeder.id].add(now, feeder_kw - sum(drawing.values()))
+        rise = self.base[feeder.id].peak_kw - self._floor_base[feeder.id]
+        if abs(rise) > self.settings.floor_revision_share * feeder.limit_kw:
+            self.revise_floors([feeder])
+        self.reflex(feeder, feeder_kw, drawing, now)
+
+    def reflex(
+        self, feeder: FeederEntry, feeder_kw: float, drawing: dict[str, float], now: float
+    ) -> int:
+        """Corrective limits at once on an overloaded feeder; how many connectors got lower."""
+        limits = reflex_limits(feeder, feeder_kw, drawing, self.settings.reflex_margin)
+        if limits is None:
+            return 0
+        lowered = 0
+        for connector in feeder.connectors:
+            station = self.stations[connector.charge_point_id]
+            current = station.limits.get(connector.connector_id)
+            kw = limits[connector.device_id]
+            if current is not None and current.until > now and current.kw <= kw:
+                continue  # already held at least this low
+            station.set_limit(
+                connector.connector_id,
+                Limit(kw=kw, until=now + self.settings.reflex_hold_s, origin="reflex", issued=now),
+            )
+            lowered += 1
+        if lowered:
+            self.counts["reflexes"] += 1
+            log.warning(
+                "feeder %s at %.1f kW over its %.1f kW limit: %d connectors lowered at once",
+                feeder.id,
+                feeder_kw,
+                feeder.limit_kw,
+                lowered,
+            )
+        return lowered
+
+    def _revise_soon(self, feeder_id: str) -> None:
+        """A plan's set-points arrive one by one: the floors are revised once they are in."""
+        self._floors_due.add(feeder_id)
+        if self._floor_timer is None:
+            loop = asyncio.get_running_loop()
+            self._floor_timer = loop.call_later(FLOOR_REVISION_DELAY_S, self._revise_due)
+
+    def _revise_due(self) -> None:
+        due, self._floors_due, self._floor_timer = self._floors_due, set(), None
+        self.revise_floors([self.registry.feeders[f] for f in sorted(due)])
+
+    def revise_floors(self, feeders: list[FeederEntry]) -> None:
+        """Share each feeder's EV allowance again, and set every station's max profile."""
+        now = time.time()
+        touched: set[str] = set()
+        for feeder in feeders:
+            base = self.base[feeder.id].peak_kw
+            self._floor_base[feeder.id] = base
+            planned = {
+                c.device_id: self.planned[c.device_id].kw
+                for c in feeder.connectors
+                if c.device_id in self.planned and self.planned[c.device_id].until > now
+            }
+            self.shares |= floor_shares(feeder, base, planned)
+            touched |= {c.charge_point_id for c in feeder.connectors}
+        for cp_id in touched:
+            station = self.stations[cp_id]
+            station.set_floor(
+                sum(self.shares.get(c.device_id, 0.0) for c in station.entry.connectors.values())
+            )
+
+    def _drawing(self, feeder: FeederEntry) -> dict[str, float]:
+        return {
+            c.device_id: self.stations[c.charge_point_id].connectors[c.connector_id].power_kw
+            for c in feeder.connectors
+        }
+
+    # -- what stations report ------------------------------------------------------------
+
+    def profile_accepted(self, station: Station, profile: ProfileRequest) -> None:
+        self.counts[f"profiles_accepted_{profile.purpose}"] += 1
+
+    def profile_rejected(
+        self, station: Station, profile: ProfileRequest, answer: dict[str, Any]
+    ) -> None:
+        self.counts["profiles_rejected"] += 1
+        detail = f"{station.id} rejected a {profile.purpose} profile"
+        self._dead_letter(
+            "profile_rejected",
+            charge_point=station.id,
+            connector=profile.connector_id,
+            profile=profile.v16()
+            if station.link and station.link.version == "1.6"
+            else profile.v201(),
+            answer=answer,
+            detail=detail,
+        )
+        self._alert("profile_rejected", station.id, f"{detail}: {answer.get('status')}")
+
+    def stale_changed(self, station: Station, stale: bool, why: str) -> None:
+        self.counts["stale" if stale else "answering_again"] += 1
+        self._alert("stale" if stale else "answering", station.id, f"{station.id} {why}")
+
+    def check_silence(self, now: float) -> None:
+        """A connected charge point silent for several heartbeats is reported stale
+        (`now` on the monotonic clock)."""
+        silent_after = self.settings.stale_after_heartbeats * self.settings.heartbeat_s
+        for station in self.stations.values():
+            if (
+                station.link is not None
+                and not station.stale
+                and now - station.last_heard > silent_after
+            ):
+                station.mark_stale(f"silent for {now - station.last_heard:.0f} s")
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "ts": round(time.time(), 3),
+            "connected": sum(s.link is not None for s in self.stations.values()),
+            "charge_points": len(self.stations),
+            "stale": sorted(s.id for s in self.stations.values() if s.stale),
+            "counts": dict(self.counts),
+        }
+
+    def _dead_letter(self, reason: str, **detail: Any) -> None:
+        self.counts[f"deadletter_{reason}"] += 1
+        if isinstance(detail.get("payload"), bytes | bytearray):
+            detail["payload"] = detail["payload"].decode(errors="replace")
+        self.publish(
+            topics.deadletter(reason), {"ts": round(time.time(), 3), "reason": reason, **detail}
+        )
+        log.warning("dead letter %s: %s", reason, detail.get("detail", ""))
+
+    def _alert(self, rule: str, charge_point: str, message: str) -> None:
+        self.publish(
+            ALERTS,
+            {
+                "ts": round(time.time(), 3),
+                "rule": rule,
+                "charge_point": charge_point,
+                "message": message,
+            },
+        )
+        log.warning("alert %s: %s", rule, message)
