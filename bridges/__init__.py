@@ -1,0 +1,1 @@
+"""Bridges: real protocols (GBFS, LoRaWAN network servers, ...) turned into telemetry on the normal topics."""
