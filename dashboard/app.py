@@ -22,6 +22,8 @@ from dashboard.health import router as health_router
 from dashboard.live import LiveFeed
 from dashboard.metrics import make_registry
 from dashboard.metrics import router as metrics_router
+from dashboard.opendata import include_opendata
+from dashboard.opendata.config import OpenDataConfig
 from dashboard.optimise import OptimiserRuns
 from dashboard.reader import StoreReader
 from dashboard.territory_map import load_territory_map
@@ -36,6 +38,7 @@ def create_app(
     territory_file: Path | None = None,
     config: ConsoleConfig | None = None,
     mqtt_url: str | None = None,
+    opendata: OpenDataConfig | None = None,
 ) -> FastAPI:
     """The console for this store; `territory_file` gives the zones' schematic map."""
     config = config or ConsoleConfig()
@@ -80,6 +83,7 @@ def create_app(
     app.state.rate_limits = TokenBuckets(config.rate_limit)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     _add_routes(app)
+    include_opendata(app, opendata or OpenDataConfig())
     return app
 
 

@@ -25,6 +25,11 @@ def dashboard(
     console_config: Path = typer.Option(
         Path("config/console.yaml"), "--console-config", help="Tokens, limits and alert rules."
     ),
+    opendata_config: Path = typer.Option(
+        Path("config/opendata.yaml"),
+        "--opendata-config",
+        help="Licence, privacy rules (k) and map origin of the open data.",
+    ),
 ) -> None:
     """Serve the operator console: live pages, REST API (/docs), /healthz and /metrics."""
     import logging
@@ -33,7 +38,9 @@ def dashboard(
 
     from dashboard.app import create_app
     from dashboard.config import ConsoleConfig, ConsoleConfigError, load_console_config
+    from dashboard.opendata.config import load_opendata_config
     from dashboard.territory_map import TerritoryMapError
+    from territory.documents import DocumentError
     from territory.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -41,6 +48,11 @@ def dashboard(
     try:
         config = load_console_config(console_config) if console_config.exists() else ConsoleConfig()
     except ConsoleConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        opendata = load_opendata_config(opendata_config)
+    except DocumentError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if not config.tokens:
@@ -53,6 +65,7 @@ def dashboard(
             territory_file=territory_file or settings.inventory_file,
             config=config,
             mqtt_url=mqtt or settings.mqtt_url,
+            opendata=opendata,
         )
     except TerritoryMapError as exc:
         typer.echo(f"error: {exc}", err=True)
