@@ -70,14 +70,17 @@ def _mean(readings: list[Reading], attribute: str) -> float | None:
 
 
 def _energy_by_hour(readings: list[Reading], start_s: int, end_s: int) -> dict[int, float]:
-    """kWh drawn per hour: each reading's power held until the next (at most 15 min)."""
+    """kWh drawn per hour: each reading's power held until the next, at most 15 min (the
+    last one too: a charger that falls silent is not assumed to draw on)."""
     energy: dict[int, float] = defaultdict(float)
-    for current, following in zip(readings, [*readings[1:], None], strict=True):
+    followers: list[Reading | None] = [*readings[1:], None]
+    for current, following in zip(readings, followers[: len(readings)], strict=True):
         power = current.fields.get("powerConsumption")
         if not isinstance(power, int | float):
             continue
         begin = max(current.ts, start_s)
-        finish = min(following.ts if following else current.ts, current.ts + _MAX_HOLD_S, end_s)
+        held = current.ts + _MAX_HOLD_S
+        finish = min(following.ts if following else held, held, end_s)
         while begin < finish:
             hour = hour_of(begin)
             piece = min(finish, hour + HOUR_S) - begin
