@@ -40,8 +40,15 @@ def test_poll_once_then_adopt_the_discovered_station(
              "--output", str(adopted)],
         )  # fmt: skip
         grown = load_inventory(adopted)
+        # The same system as a configured source of the running platform.
+        sources = tmp_path / "gbfs.yaml"
+        sources.write_text(
+            f"sources:\n  - feed: {server.base}/gbfs.json\n    name: velo\n"
+            f"    origin: {{latitude: 45.75, longitude: 4.85}}\n    discovered_file: {discovered}\n"
+        )
+        configured = ["gbfs", "poll", "--config", str(sources), "--once", "--mqtt", mosquitto.url]
         with worker_thread(mosquitto.url, sqlite_store, grown):
-            second = runner.invoke(app, [*options, "--inventory", str(adopted)])
+            second = runner.invoke(app, [*configured, "--inventory", str(adopted)])
             assert wait_until(lambda: sqlite_store.stats().readings == 3)
         refused = runner.invoke(app, [*options, "--mqtt-auth", str(tmp_path / "auth.yaml")])
     assert first.exit_code == 0, first.output
@@ -50,7 +57,7 @@ def test_poll_once_then_adopt_the_discovered_station(
     assert grown.device("velo-s3") is not None
     assert (grown.device("velo-s3").zone, grown.device("velo-s3").capacity) == ("nord", 12)
     assert second.exit_code == 0, second.output
-    assert "0 stations not in the inventory" in second.output
+    assert "velo: GBFS 3.0, 3 readings, 0 refused, 0 stations not in the inventory" in second.output
     assert sqlite_store.latest(zone="nord")[0].fields["availableBikeNumber"] == 3
     assert sqlite_store.stats().rejected == {}
     assert refused.exit_code == 2 and "--mqtt-auth" in refused.output

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+from bridges.gbfs.poller import run_pollers
 from territory.store.sqlite import SqliteStore
 from tests.bridges.gbfs.conftest import NOW, bridge, inventory, stations
 from tests.bridges.gbfs.systems import FeedServer, serving, system_files
@@ -101,3 +104,28 @@ def test_a_feed_that_times_out_backs_off_then_recovers(
         assert wait_until(lambda: sqlite_store.stats().readings == 2)
     # A timeout is not a message: nothing to dead-letter.
     assert sqlite_store.stats().rejected == {}
+
+
+def test_the_running_bridge_follows_the_feed_at_its_ttl(
+    mosquitto: Mosquitto, sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    server = FeedServer()
+    listed = stations()
+    stop = threading.Event()
+    with serving(server), worker_thread(mosquitto.url, sqlite_store, inventory()):
+        server.files = system_files("2.3", server.base, listed, NOW - 60, ttl=0)
+        with bridge(mosquitto.url, f"{server.base}/gbfs.json", tmp_path, min_interval_s=0.2) as b:
+            b.poller.clock = time.monotonic  # the real clock: the loop waits for each ttl
+            running = threading.Thread(target=run_pollers, args=([b.poller], stop), daemon=True)
+            running.start()
+            try:
+                assert wait_until(lambda: sqlite_store.stats().readings == 2)
+                listed[1].bikes, listed[1].docks, listed[1].reported = 9, 19, NOW
+                server.files = system_files("2.3", server.base, listed, NOW, ttl=0)
+                assert wait_until(lambda: sqlite_store.stats().readings == 3)
+            finally:
+                stop.set()
+                running.join(10)
+    assert not running.is_alive()
+    latest = {r.device_id: r for r in sqlite_store.latest()}
+    assert latest["velo-s2"].fields["availableBikeNumber"] == 9

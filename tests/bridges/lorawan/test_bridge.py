@@ -51,14 +51,6 @@ def inventory() -> Inventory:
     )
 
 
-@pytest.fixture
-def network_server(tmp_path: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(tmp_path / "network-server")
-    broker.start()
-    yield broker
-    broker.stop()
-
-
 @contextmanager
 def bridged(fmt: Format, network_server: Mosquitto, ours: Mosquitto) -> Iterator[LorawanBridge]:
     mapping = documents.load(Mapping, HERE / "mapping.yaml", "mapping")
