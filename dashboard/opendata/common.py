@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
@@ -23,6 +23,11 @@ class OpenData:
 
     config: OpenDataConfig
     buckets: TokenBuckets
+    # Computed indicator tables, (dataset, first hour, end) -> (expires at, cells): a
+    # table reads hours of history of every device it covers.
+    tables: dict[tuple[str, int, int], tuple[float, list[dict[str, Any]]]] = field(
+        default_factory=dict
+    )
 
 
 def opendata_of(request: Request) -> OpenData:

@@ -35,6 +35,7 @@ router = APIRouter(
 _FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/HOURLY"
 _THEMES = "http://publications.europa.eu/resource/authority/data-theme/"
 _CACHE_S = 300
+_CACHED_TABLES = 64
 
 
 def rfc3339(epoch_s: float) -> str:
@@ -139,7 +140,7 @@ async def dataset_json(
 ) -> JSONResponse:
     indicator = _indicator(dataset)
     first, last = _period(start, end, opendata.config)
-    cells = await _cells(indicator, inventory, console.reader, first, last, opendata.config)
+    cells = await _cells(indicator, inventory, console.reader, first, last, opendata)
     body = {
         "metadata": metadata(
             indicator, opendata.config, base_url(request, opendata.config), inventory.name
@@ -161,7 +162,7 @@ async def dataset_csv(
 ) -> Response:
     indicator = _indicator(dataset)
     first, last = _period(start, end, opendata.config)
-    cells = await _cells(indicator, inventory, console.reader, first, last, opendata.config)
+    cells = await _cells(indicator, inventory, console.reader, first, last, opendata)
     names = [column.name for column in indicator.columns]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
@@ -201,6 +202,28 @@ def _time(text: str, name: str) -> float:
 
 
 async def _cells(
+    indicator: Indicator,
+    inventory: Inventory,
+    reader: StoreReader,
+    first: int,
+    last: int,
+    opendata: OpenData,
+) -> list[dict[str, Any]]:
+    """The table, from the cache while it is fresh: public requests must not each read
+    hours of history."""
+    key = (indicator.id, first, last)
+    now = time.monotonic()
+    cached = opendata.tables.get(key)
+    if cached is not None and cached[0] > now:
+        return [dict(cell) for cell in cached[1]]
+    cells = await _computed(indicator, inventory, reader, first, last, opendata.config)
+    if len(opendata.tables) >= _CACHED_TABLES:
+        opendata.tables.clear()
+    opendata.tables[key] = (now + _CACHE_S, cells)
+    return [dict(cell) for cell in cells]
+
+
+async def _computed(
     indicator: Indicator,
     inventory: Inventory,
     reader: StoreReader,
