@@ -101,6 +101,7 @@ class LorawanBridge:
         self._client.reconnect_delay_set(1, 30)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     def start(self) -> None:
         self._client.connect(self.source.host, self.source.port, keepalive=30)
@@ -129,8 +130,20 @@ class LorawanBridge:
         if rc.is_failure:
             log.warning("network server broker refused us: %s", rc)
             return
+        client.subscribe(TOPIC_FILTERS[self.fmt], qos=1)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        codes: list[ReasonCode],
+        props: object,
+    ) -> None:
         topic_filter = TOPIC_FILTERS[self.fmt]
-        client.subscribe(topic_filter, qos=1)
+        if any(code.is_failure for code in codes):
+            log.error("the network server's broker refused %s: %s", topic_filter, codes)
+            return
         log.info("subscribed to %s on %s:%d", topic_filter, self.source.host, self.source.port)
         self.subscribed.set()
 
