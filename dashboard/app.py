@@ -26,6 +26,8 @@ from dashboard.health import router as health_router
 from dashboard.live import LiveFeed
 from dashboard.metrics import make_registry
 from dashboard.metrics import router as metrics_router
+from dashboard.opendata import include_opendata
+from dashboard.opendata.config import OpenDataConfig
 from dashboard.optimise import OptimiserRuns, Run
 from dashboard.reader import StoreReader
 from dashboard.territory_map import load_territory_map
@@ -41,6 +43,7 @@ def create_app(
     config: ConsoleConfig,
     territory_file: Path | None = None,
     mqtt_url: str | None = None,
+    opendata: OpenDataConfig | None = None,
 ) -> FastAPI:
     """The console for this store; `territory_file` gives the zones' schematic map.
 
@@ -113,6 +116,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     _add_routes(app)
+    include_opendata(app, opendata or OpenDataConfig())
     return app
 
 

@@ -45,6 +45,11 @@ def dashboard(
     tls_key: Path | None = typer.Option(
         None, "--tls-key", help="The certificate's private key (PEM); with --tls-cert."
     ),
+    opendata_config: Path = typer.Option(
+        Path("config/opendata.yaml"),
+        "--opendata-config",
+        help="Licence, privacy rules (k) and map origin of the open data.",
+    ),
 ) -> None:
     """Serve the operator console: live pages, REST API (/docs), /healthz and /metrics."""
     import logging
@@ -53,7 +58,9 @@ def dashboard(
 
     from dashboard.app import create_app
     from dashboard.config import ConsoleConfigError, load_console_config, require_tokens
+    from dashboard.opendata.config import load_opendata_config
     from dashboard.territory_map import TerritoryMapError
+    from territory.documents import DocumentError
     from territory.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -70,6 +77,11 @@ def dashboard(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     try:
+        opendata = load_opendata_config(opendata_config)
+    except DocumentError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
         config = load_console_config(console_config)
         require_tokens(config, console_config)
         app = create_app(
@@ -77,6 +89,7 @@ def dashboard(
             territory_file=territory_file or settings.inventory_file,
             config=config,
             mqtt_url=mqtt_url,
+            opendata=opendata,
         )
     except (ConsoleConfigError, TerritoryMapError) as exc:
         _fail(str(exc))

@@ -100,9 +100,15 @@ class IngestWorker:
 
     @property
     def subscription(self) -> str:
+        return ", ".join(self.subscriptions)
+
+    @property
+    def subscriptions(self) -> list[str]:
+        """Telemetry, and what bridges refused (kept as dead letters like any reject)."""
+        filters = [topics.TELEMETRY_FILTER, topics.REJECTS_FILTER]
         if self.settings.group:
-            return topics.shared(self.settings.group, topics.TELEMETRY_FILTER)
-        return topics.TELEMETRY_FILTER
+            return [topics.shared(self.settings.group, f) for f in filters]
+        return filters
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set, then write what was received and disconnect."""
@@ -195,7 +201,7 @@ class IngestWorker:
         self.metrics.broker_up.set(1)
         # Subscribe on every connect: a broker that lost our session must not leave us
         # connected and silent.
-        client.subscribe(self.subscription, qos=1)
+        client.subscribe([(topic_filter, 1) for topic_filter in self.subscriptions])
         self._connected_at = time.monotonic()
         log.info("connected to %s, subscribed to %s", self.address.url, self.subscription)
 

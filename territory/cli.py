@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from bridges.gbfs.cli import gbfs_app
+from bridges.lorawan.cli import lorawan
 from bridges.ocpp.cli import ocpp
 from dashboard.cli import dashboard, secure_token
 from devices.cli import inventory_export, simulate
@@ -34,6 +36,8 @@ app.command()(ocpp)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
 app.add_typer(secure_app, name="secure")
+app.add_typer(gbfs_app, name="gbfs")
+app.command()(lorawan)
 
 inventory_app = typer.Typer(help="The territory's inventory: zones, devices and their limits.")
 inventory_app.command("export")(inventory_export)

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from territory import topics
 from territory.kinds import KINDS
 from territory.readings import Decoded, Reading, Rejection, RejectReason
+from territory.rejects import decode_reject
 from territory.senml import SenmlError, senml_to_json
 
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -59,6 +60,8 @@ def decode(
 
     if len(payload) > MAX_PAYLOAD_BYTES:
         return reject(RejectReason.OVERSIZE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    if topic.startswith(topics.REJECTS_PREFIX):
+        return decode_reject(topic, payload, arrival_ns)
     where = topics.parse_device_topic(topic)
     if where is None:
         return reject(RejectReason.BAD_TOPIC, "expected territory/{zone}/{kind}/{device}/telemetry")

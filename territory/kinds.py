@@ -170,6 +170,14 @@ class BikeStation(Telemetry):
     availableBikeNumber: Count = Field(description="Vehicles ready to take.")
     freeSlotNumber: Count = Field(description="Empty docks ready to take a return.")
     totalSlotNumber: Count = Field(description="Docks in all, including out-of-order ones.")
+    outOfServiceSlotNumber: Count | None = Field(
+        default=None, description="Docks out of order (GBFS num_docks_disabled), when known."
+    )
+    status: Literal["working", "outOfService", "withIncidence"] | None = Field(
+        default=None,
+        description="working: renting and taking returns; withIncidence: only one of the two; "
+        "outOfService: neither, or not installed (from GBFS is_installed/is_renting/is_returning).",
+    )
 
     @model_validator(mode="after")
     def _fits_in_station(self) -> BikeStation:

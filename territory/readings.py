@@ -30,6 +30,10 @@ class RejectReason(StrEnum):
     INVALID_VALUE = "invalid_value"
     TS_OUT_OF_RANGE = "ts_out_of_range"
     DEVICE_MISMATCH = "device_mismatch"
+    # Refused by a bridge before it became a telemetry message (territory.rejects).
+    SCHEMA_INVALID = "schema_invalid"
+    NOT_DECODED = "not_decoded"
+    NOT_MAPPED = "not_mapped"
 
 
 @dataclass(slots=True)

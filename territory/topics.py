@@ -9,6 +9,9 @@ ROOT = "territory"
 TELEMETRY_FILTER = f"{ROOT}/+/+/+/telemetry"
 COMMAND_FILTER = f"{ROOT}/+/+/+/cmd"
 PLANS_FILTER = f"{ROOT}/plans/+"
+# What a bridge could not turn into a reading, handed to ingest to be kept as a dead letter.
+REJECTS_PREFIX = f"{ROOT}/rejects/"
+REJECTS_FILTER = f"{REJECTS_PREFIX}+/+"
 
 
 class DeviceTopic(NamedTuple):
@@ -36,6 +39,11 @@ def deadletter(reason: str) -> str:
 def alert(source: str) -> str:
     """Alerts raised by a component that has no store of its own (a bridge)."""
     return f"{ROOT}/alerts/{source}"
+
+
+def bridge_reject(source: str, reason: str) -> str:
+    """Where bridge `source` sends what it refused, for ingest to keep as a dead letter."""
+    return f"{REJECTS_PREFIX}{source}/{reason}"
 
 
 def shared(group: str, topic_filter: str) -> str:

@@ -14,14 +14,8 @@ from bridges.ocpp.bridge import BridgeSettings
 from bridges.ocpp.registry import Registry
 from bridges.ocpp.server import tls_context
 from bridges.ocpp.service import ServiceConfig, run_service
-from territory.bus import BrokerAddress
+from bridges.publish import broker_address
 from territory.inventory import InventoryError, load_inventory
-
-
-def broker_address(url: str, auth_file: Path | None) -> BrokerAddress:
-    """The broker to publish to: `--mqtt-auth FILE` is the bridge's account file (user
-    name, password and CA for mqtts://), never credentials on the command line."""
-    return BrokerAddress.from_url(url, auth_file)
 
 
 def parse_listen(text: str) -> tuple[str, int]:

@@ -1,7 +1,7 @@
 // Mobility: stations by fill level, empty and full ones first; the current van routes with
 // the load carried after each stop.
 
-import { bar, clock, deviceLink, el, num } from "../util.js";
+import { api, bar, clock, deviceLink, el, num } from "../util.js";
 import { planCard } from "./plan-card.js";
 
 const SHOWN = 300;
@@ -67,11 +67,40 @@ function routeRows(plan) {
   });
 }
 
+// Stations a GBFS bridge found that the inventory does not list yet: shown as discovered,
+// for an operator to add (`territory gbfs adopt`).
+function discoveredRows(found) {
+  return found.map((d) => el("tr", { "data-discovered": d.device.id },
+    el("td", {}, d.device.id),
+    el("td", {}, d.device.name || ""),
+    el("td", {}, `${d.device.zone} (${d.zone_rule})`),
+    el("td", { class: "num" }, String(d.device.capacity)),
+    el("td", {}, d.source),
+    el("td", {}, el("span", { class: "pill warning" }, d.status)),
+  ));
+}
+
+async function showDiscovered(panel, body) {
+  try {
+    const found = await api("/api/discovered");
+    body.replaceChildren(...discoveredRows(found));
+    panel.hidden = found.length === 0;
+  } catch (_) {
+    panel.hidden = true; // an unreadable file must not break the page
+  }
+}
+
 export default function mobility(root, { state }) {
   const stationsBody = el("tbody");
   const caption = el("p", { class: "muted" });
   const routesBody = el("tbody");
   const planHolder = el("div");
+  const discoveredBody = el("tbody");
+  const discovered = el("section", { class: "panel", id: "discovered", hidden: true },
+    el("h2", {}, "Discovered stations, not yet in the inventory"),
+    el("table", {},
+      el("thead", {}, el("tr", {}, ["Device", "Name", "Zone", "Docks", "Seen in", "State"].map((h) => el("th", {}, h)))),
+      discoveredBody));
   root.append(
     el("div", { class: "row" },
       el("section", { class: "panel" }, el("h2", {}, "Rebalancing routes"),
@@ -81,7 +110,9 @@ export default function mobility(root, { state }) {
       el("table", { id: "stations" },
         el("thead", {}, el("tr", {}, ["Station", "Zone", "Bikes", "Free", "Docks", "Fill", "State", "At"].map((h) => el("th", {}, h)))),
         stationsBody)),
+    discovered,
   );
+  showDiscovered(discovered, discoveredBody);
 
   function render() {
     const { total, rows } = stationRows(state);
