@@ -35,7 +35,7 @@ def scenario_inventory(scenario: Scenario) -> inv.Inventory:
         devices.append(
             inv.Device(
                 id=spec.device_id,
-                kind=spec.kind,  # type: ignore[arg-type]
+                kind=spec.kind,
                 zone=spec.zone,
                 x=spec.x,
                 y=spec.y,

@@ -12,15 +12,13 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Identifier = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=64),
-]
+from territory.identifiers import Identifier
+
 ZoneProfile = Literal["residential", "commercial", "mixed", "rural"]
 LoadProfile = Literal["residential", "commercial"]
 ChargerUse = Literal["home", "work", "public", "fleet"]

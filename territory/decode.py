@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import ValidationError
 
 from territory import topics
+from territory.identifiers import IDENTIFIER_PATTERN, is_identifier
 from territory.kinds import KINDS
 from territory.readings import Decoded, Reading, Rejection, RejectReason
 from territory.senml import SenmlError, senml_to_json
@@ -62,6 +64,9 @@ def decode(
     where = topics.parse_device_topic(topic)
     if where is None:
         return reject(RejectReason.BAD_TOPIC, "expected territory/{zone}/{kind}/{device}/telemetry")
+    invalid = _invalid_ids(where)
+    if invalid:
+        return reject(RejectReason.INVALID_TOPIC, invalid)
     model = KINDS.get(where.kind)
     if model is None:
         return reject(
@@ -107,6 +112,18 @@ def decode(
             )
         )
     return Decoded(readings=readings)
+
+
+# The same few thousand topics arrive over and over: check each pair of ids once.
+@lru_cache(maxsize=1 << 17)
+def _invalid_ids(where: topics.DeviceTopic) -> str:
+    """What is wrong with the topic's zone and device ids; empty when both are valid."""
+    wrong = [
+        f"{what} {value!r}"
+        for what, value in (("zone", where.zone), ("device id", where.device_id))
+        if not is_identifier(value)
+    ]
+    return f"{' and '.join(wrong)} must match {IDENTIFIER_PATTERN}" if wrong else ""
 
 
 def _explain(exc: ValidationError) -> tuple[RejectReason, str]:

@@ -18,6 +18,7 @@ class RejectReason(StrEnum):
 
     OVERSIZE = "oversize"
     BAD_TOPIC = "bad_topic"
+    INVALID_TOPIC = "invalid_topic"
     INVALID_JSON = "invalid_json"
     INVALID_SENML = "invalid_senml"
     UNKNOWN_KIND = "unknown_kind"
@@ -29,6 +30,7 @@ class RejectReason(StrEnum):
     INVALID_VALUE = "invalid_value"
     TS_OUT_OF_RANGE = "ts_out_of_range"
     DEVICE_MISMATCH = "device_mismatch"
+    STORE_REJECTED = "store_rejected"
 
 
 @dataclass(slots=True)

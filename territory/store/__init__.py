@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from territory.store.base import Plan, Store, StoreStats, StoreUnavailable, WriteResult
+from territory.store.base import (
+    Plan,
+    Store,
+    StoreRejected,
+    StoreStats,
+    StoreUnavailable,
+    WriteResult,
+)
 
-__all__ = ["Plan", "Store", "StoreStats", "StoreUnavailable", "WriteResult", "open_store"]
+__all__ = [
+    "Plan",
+    "Store",
+    "StoreRejected",
+    "StoreStats",
+    "StoreUnavailable",
+    "WriteResult",
+    "open_store",
+]
 
 
 def open_store(url: str) -> Store:

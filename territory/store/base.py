@@ -11,7 +11,13 @@ from territory.readings import Reading, Rejection
 
 
 class StoreUnavailable(RuntimeError):
-    """The store cannot be reached or refused a write; the caller retries later."""
+    """The store cannot be reached or cannot write now (down, timed out, locked, out of
+    space): nothing is wrong with what was written, and the caller retries it later."""
+
+
+class StoreRejected(ValueError):
+    """The store is up and refuses what it was given as invalid (InfluxDB's 400, an SQLite
+    constraint): writing it again will fail again. The message is the store's own."""
 
 
 class WriteResult(BaseModel):
