@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, field
 
@@ -18,21 +19,43 @@ class Batch:
     rejections: list[Rejection] = field(default_factory=list)
     acks: list[int] = field(default_factory=list)
     """Message ids to acknowledge once written, in arrival order (QoS 0 has none)."""
+    sources: list[tuple[str, bytes]] = field(default_factory=list)
+    """(topic, payload) of each message that gave readings: what a dead letter keeps if
+    the store refuses one of them."""
+    first_readings: list[int] = field(default_factory=list)
+    """Index in `readings` of each source's first reading."""
     received: int = 0
     started: float = 0.0
 
-    def add(self, readings: list[Reading], rejection: Rejection | None, ack: int | None) -> None:
+    def add(
+        self,
+        readings: list[Reading],
+        rejection: Rejection | None,
+        ack: int | None,
+        topic: str = "",
+        payload: bytes = b"",
+    ) -> None:
         if not self.received:
             self.started = time.monotonic()
         self.received += 1
-        self.readings.extend(readings)
+        if readings:
+            self.first_readings.append(len(self.readings))
+            self.sources.append((topic, payload))
+            self.readings.extend(readings)
         if rejection is not None:
             self.rejections.append(rejection)
         if ack is not None:
             self.acks.append(ack)
 
+    def source_of(self, index: int) -> int:
+        """Index in `sources` of the message that gave readings[index]."""
+        return bisect.bisect_right(self.first_readings, index) - 1
+
     def absorb(self, earlier: Batch) -> None:
         """Take back an earlier batch whose write failed: it goes first, and its age counts."""
+        shift = len(earlier.readings)
+        self.first_readings[:] = earlier.first_readings + [i + shift for i in self.first_readings]
+        self.sources[:0] = earlier.sources
         self.readings[:0] = earlier.readings
         self.rejections[:0] = earlier.rejections
         self.acks[:0] = earlier.acks
@@ -53,4 +76,6 @@ class Batch:
         self.readings.clear()
         self.rejections.clear()
         self.acks.clear()
+        self.sources.clear()
+        self.first_readings.clear()
         self.received = 0

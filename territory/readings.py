@@ -54,13 +54,15 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A refused message, kept whole so that nothing is lost."""
+    """A refused message, kept whole so that nothing is lost (up to a bound on its payload:
+    `cut` counts the bytes left out)."""
 
     reason: RejectReason
     topic: str
     payload: bytes
     arrival_ns: int
     detail: str = ""
+    cut: int = 0
 
     def payload_text(self) -> tuple[str, str]:
         """The payload as text and its encoding: UTF-8 where it is, base64 otherwise."""

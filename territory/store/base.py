@@ -60,6 +60,11 @@ class Store(Protocol):
 
     def write_rejects(self, rejects: Sequence[Rejection]) -> None: ...
 
+    def prune_deadletters(self, before_ns: int, keep: int) -> int:
+        """Remove the dead letters that arrived before `before_ns`, then all but the newest
+        `keep`; return how many were removed."""
+        ...
+
     def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
         """The newest reading (by device time) of each device, optionally filtered."""
         ...
