@@ -19,11 +19,9 @@ class Batch:
     rejections: list[Rejection] = field(default_factory=list)
     acks: list[int] = field(default_factory=list)
     """Message ids to acknowledge once written, in arrival order (QoS 0 has none)."""
-    sources: list[tuple[str, bytes]] = field(default_factory=list)
-    """(topic, payload) of each message that gave readings: what a dead letter keeps if
-    the store refuses one of them."""
-    first_readings: list[int] = field(default_factory=list)
-    """Index in `readings` of each source's first reading."""
+    sources: list[tuple[int, str, bytes]] = field(default_factory=list)
+    """(index of its first reading, topic, payload) of each message that gave readings:
+    what a dead letter keeps if the store refuses one of them."""
     received: int = 0
     started: float = 0.0
 
@@ -39,8 +37,7 @@ class Batch:
             self.started = time.monotonic()
         self.received += 1
         if readings:
-            self.first_readings.append(len(self.readings))
-            self.sources.append((topic, payload))
+            self.sources.append((len(self.readings), topic, payload))
             self.readings.extend(readings)
         if rejection is not None:
             self.rejections.append(rejection)
@@ -49,13 +46,12 @@ class Batch:
 
     def source_of(self, index: int) -> int:
         """Index in `sources` of the message that gave readings[index]."""
-        return bisect.bisect_right(self.first_readings, index) - 1
+        return bisect.bisect_right(self.sources, index, key=_first_reading) - 1
 
     def absorb(self, earlier: Batch) -> None:
         """Take back an earlier batch whose write failed: it goes first, and its age counts."""
         shift = len(earlier.readings)
-        self.first_readings[:] = earlier.first_readings + [i + shift for i in self.first_readings]
-        self.sources[:0] = earlier.sources
+        self.sources[:] = earlier.sources + [(i + shift, t, p) for i, t, p in self.sources]
         self.readings[:0] = earlier.readings
         self.rejections[:0] = earlier.rejections
         self.acks[:0] = earlier.acks
@@ -77,5 +73,8 @@ class Batch:
         self.rejections.clear()
         self.acks.clear()
         self.sources.clear()
-        self.first_readings.clear()
         self.received = 0
+
+
+def _first_reading(source: tuple[int, str, bytes]) -> int:
+    return source[0]

@@ -112,7 +112,7 @@ class BatchWriter:
             by_source.setdefault(batch.source_of(refusal.index), []).append(refusal)
         deadletters = []
         for source, refusals in by_source.items():
-            topic, payload = batch.sources[source]
+            _, topic, payload = batch.sources[source]
             detail = refusals[0].message
             if len(refusals) > 1:
                 detail += f" (and {len(refusals) - 1} more readings of this message)"

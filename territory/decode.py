@@ -61,10 +61,9 @@ def decode(
 
     if len(payload) > MAX_PAYLOAD_BYTES:
         return reject(RejectReason.OVERSIZE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
-    where = topics.parse_device_topic(topic)
+    where, invalid = _device_topic(topic)
     if where is None:
         return reject(RejectReason.BAD_TOPIC, "expected territory/{zone}/{kind}/{device}/telemetry")
-    invalid = _invalid_ids(where)
     if invalid:
         return reject(RejectReason.INVALID_TOPIC, invalid)
     model = KINDS.get(where.kind)
@@ -114,16 +113,21 @@ def decode(
     return Decoded(readings=readings)
 
 
-# The same few thousand topics arrive over and over: check each pair of ids once.
+# A territory's devices each publish on one topic, over and over: each topic is split and
+# its ids checked once.
 @lru_cache(maxsize=1 << 17)
-def _invalid_ids(where: topics.DeviceTopic) -> str:
-    """What is wrong with the topic's zone and device ids; empty when both are valid."""
+def _device_topic(topic: str) -> tuple[topics.DeviceTopic | None, str]:
+    """The topic's parts (None when it is not a telemetry topic), and what is wrong with
+    its zone and device ids ("" when both are valid)."""
+    where = topics.parse_device_topic(topic)
+    if where is None:
+        return None, ""
     wrong = [
         f"{what} {value!r}"
         for what, value in (("zone", where.zone), ("device id", where.device_id))
         if not is_identifier(value)
     ]
-    return f"{' and '.join(wrong)} must match {IDENTIFIER_PATTERN}" if wrong else ""
+    return where, f"{' and '.join(wrong)} must match {IDENTIFIER_PATTERN}" if wrong else ""
 
 
 def _explain(exc: ValidationError) -> tuple[RejectReason, str]:

@@ -99,7 +99,7 @@ def test_a_batch_knows_which_message_each_reading_came_from() -> None:
     second.add([meter(3)], None, 3, "t/b", b"b")
     second.add([meter(4), meter(5)], None, 4, "t/c", b"c")
     second.absorb(first)  # the earlier batch goes first
-    sources = [second.sources[second.source_of(i)] for i in range(len(second.readings))]
+    sources = [second.sources[second.source_of(i)][1:] for i in range(len(second.readings))]
     assert [r.seq for r in second.readings] == [1, 2, 3, 4, 5]
     assert sources == [("t/a", b"a"), ("t/a", b"a"), ("t/b", b"b"), ("t/c", b"c"), ("t/c", b"c")]
     assert second.acks == [1, 2, 3, 4]
