@@ -144,7 +144,11 @@ class InfluxStore:
             "created": plan.created,
         }
         stamp = int(plan.created * 1e9) // _PRECISION_NS[self.precision]
-        self._write([line(_PLANS, {"domain": plan.domain}, fields, stamp)])
+        try:
+            point = line(_PLANS, {"domain": plan.domain}, fields, stamp)
+        except LineProtocolError as exc:
+            raise StoreRejected(f"plan not written to InfluxDB: {exc}") from exc
+        self._write([point])
 
     def prune_deadletters(self, before_ns: int, keep: int) -> int:
         deadletters = identifier(_DEADLETTERS)
