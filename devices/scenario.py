@@ -12,16 +12,13 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from territory import documents
+from territory.identifiers import Identifier
 
-Identifier = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=64),
-]
 ZoneProfile = Literal["residential", "commercial", "mixed", "rural"]
 LoadProfile = Literal["residential", "commercial"]
 ChargerUse = Literal["home", "work", "public", "fleet"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, field
 
@@ -18,21 +19,39 @@ class Batch:
     rejections: list[Rejection] = field(default_factory=list)
     acks: list[int] = field(default_factory=list)
     """Message ids to acknowledge once written, in arrival order (QoS 0 has none)."""
+    sources: list[tuple[int, str, bytes]] = field(default_factory=list)
+    """(index of its first reading, topic, payload) of each message that gave readings:
+    what a dead letter keeps if the store refuses one of them."""
     received: int = 0
     started: float = 0.0
 
-    def add(self, readings: list[Reading], rejection: Rejection | None, ack: int | None) -> None:
+    def add(
+        self,
+        readings: list[Reading],
+        rejection: Rejection | None,
+        ack: int | None,
+        topic: str = "",
+        payload: bytes = b"",
+    ) -> None:
         if not self.received:
             self.started = time.monotonic()
         self.received += 1
-        self.readings.extend(readings)
+        if readings:
+            self.sources.append((len(self.readings), topic, payload))
+            self.readings.extend(readings)
         if rejection is not None:
             self.rejections.append(rejection)
         if ack is not None:
             self.acks.append(ack)
 
+    def source_of(self, index: int) -> int:
+        """Index in `sources` of the message that gave readings[index]."""
+        return bisect.bisect_right(self.sources, index, key=_first_reading) - 1
+
     def absorb(self, earlier: Batch) -> None:
         """Take back an earlier batch whose write failed: it goes first, and its age counts."""
+        shift = len(earlier.readings)
+        self.sources[:] = earlier.sources + [(i + shift, t, p) for i, t, p in self.sources]
         self.readings[:0] = earlier.readings
         self.rejections[:0] = earlier.rejections
         self.acks[:0] = earlier.acks
@@ -53,4 +72,9 @@ class Batch:
         self.readings.clear()
         self.rejections.clear()
         self.acks.clear()
+        self.sources.clear()
         self.received = 0
+
+
+def _first_reading(source: tuple[int, str, bytes]) -> int:
+    return source[0]

@@ -50,6 +50,8 @@ def ingest(
     from territory.inventory import InventoryError, load_inventory
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # httpx logs every InfluxDB request at INFO: one line per batch drowns the worker's own.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
     overrides = {
         "group": group,

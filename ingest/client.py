@@ -7,6 +7,11 @@ for every PUBACK. This subclass takes the common case, a QoS 1 PUBLISH without
 properties already whole in the read-ahead buffer, straight to the handler, and
 leaves everything else to paho: connect, session, keepalive, subscribe, other
 packets, reconnect and acknowledgement.
+
+To do so it relies on names paho-mqtt does not publish, listed in PAHO_PRIVATE below
+and marked `# paho private` where used. paho-mqtt is pinned to the minor version they
+were checked against (pyproject.toml), and tests/ingest/test_paho_private.py fails,
+naming the missing one, as soon as a paho release renames or drops any of them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,28 @@ from territory import frames
 _READ_AHEAD = 256 * 1024
 # PUBLISH at QoS 1, whatever its DUP and RETAIN flags.
 _QOS1_PUBLISH_MASK = 0xFF ^ frames.DUP_FLAG ^ 0x01
+
+# Every private name of paho's Client used here: methods overridden or called, with the
+# parameters we rely on, then attributes read or written.
+PAHO_PRIVATE_METHODS: dict[str, tuple[str, ...]] = {
+    "_packet_queue": ("command", "packet", "mid", "qos"),  # called by ack_many
+    "_packet_read": (),  # overridden: the short path, then paho's own read
+    "_loop_rc_handle": ("rc",),  # called by read_waiting on a read error
+    "_create_socket": (),  # overridden: wraps the socket in a ReadAheadSocket
+    "_handle_publish": (),  # overridden: a PUBLISH paho read in pieces
+}
+PAHO_PRIVATE_ATTRIBUTES = (
+    "_sock",  # the connected socket (a ReadAheadSocket once ours)
+    "_manual_ack",  # the short path only serves manual-ack clients
+    "_transport",  # "tcp", "websockets" or "unix": only plain TCP gets the read-ahead
+    "_protocol",  # MQTTv5 PUBLISH packets carry a properties length
+    "_in_packet",  # the packet being read: its "command" and accumulated "packet"
+    "_in_callback_mutex",  # held around handlers, as paho does for on_message
+    "_msgtime_mutex",  # guards _last_bytes_received
+    "_last_bytes_received",  # what paho's keepalive check reads
+)
+PAHO_IN_PACKET_KEYS = ("command", "packet")
+PAHO_MODULE_NAMES = ("time_func",)  # the clock paho's keepalive compares against
 
 TelemetryHandler = Callable[[str, bytes, int], None]
 """Receives (topic, payload, message id) of each QoS 1 PUBLISH."""
@@ -50,8 +77,9 @@ def split_publish(packet: bytes, start: int, end: int, v5: bool) -> Publish | No
 class ReadAheadSocket:
     """A TCP socket whose recv() serves paho's small reads from one large read.
 
-    `pending()` is the hook paho's loop already uses for TLS: bytes waiting here,
-    invisible to select(), make the loop read without waiting.
+    `pending()` is the hook paho's loop already uses for TLS (paho private: it calls it on
+    any socket that has it): bytes waiting here, invisible to select(), make the loop
+    read without waiting.
     """
 
     def __init__(self, sock: Any) -> None:
@@ -106,56 +134,58 @@ class IngestClient(mqtt.Client):
         """PUBACK every message id in one queued packet: one send() for a whole batch."""
         packet = b"".join([frames.puback_packet(mid) for mid in mids])
         if packet:
-            self._packet_queue(frames.PUBACK << 4, packet, 0, 1)
+            self._packet_queue(frames.PUBACK << 4, packet, 0, 1)  # paho private
 
     def read_waiting(self, more: Callable[[], bool]) -> mqtt.MQTTErrorCode:
         """Read packets already received while `more()` holds, without select(): paho's
         loop() reads one packet per select() call, which under load is the cost."""
-        while more() and self._sock is not None:
-            rc = self._packet_read()
+        while more() and self._sock is not None:  # paho private
+            rc = self._packet_read()  # paho private
             if rc == mqtt.MQTTErrorCode.MQTT_ERR_AGAIN:
                 return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
             if rc != mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS:
-                return self._loop_rc_handle(rc)
+                return self._loop_rc_handle(rc)  # paho private
         return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _short_path(self) -> TelemetryHandler | None:
-        return self.on_telemetry if self._manual_ack else None
+        return self.on_telemetry if self._manual_ack else None  # paho private
 
-    def _create_socket(self) -> Any:
+    def _create_socket(self) -> Any:  # paho private, overridden
         sock = super()._create_socket()
-        if isinstance(sock, ssl.SSLSocket) or self._transport != "tcp":
+        if isinstance(sock, ssl.SSLSocket) or self._transport != "tcp":  # paho private
             return sock
         return ReadAheadSocket(sock)
 
-    def _packet_read(self) -> mqtt.MQTTErrorCode:
+    def _packet_read(self) -> mqtt.MQTTErrorCode:  # paho private, overridden
         handler = self._short_path()
-        sock = self._sock
+        sock = self._sock  # paho private
         if (
             handler is not None
-            and self._in_packet["command"] == 0
+            and self._in_packet["command"] == 0  # paho private: no packet half-read
             and type(sock) is ReadAheadSocket
         ):
-            publish = sock.take_publish(self._protocol == mqtt.MQTTv5)
+            publish = sock.take_publish(self._protocol == mqtt.MQTTv5)  # paho private
             if publish is not None:
-                with self._in_callback_mutex:
+                with self._in_callback_mutex:  # paho private
                     handler(*publish)
-                with self._msgtime_mutex:
-                    self._last_bytes_received = mqtt.time_func()
+                # paho's keepalive reads this: traffic on the short path counts as traffic.
+                with self._msgtime_mutex:  # paho private
+                    self._last_bytes_received = mqtt.time_func()  # paho private (both)
                 return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
         return super()._packet_read()
 
-    def _handle_publish(self) -> mqtt.MQTTErrorCode:
+    def _handle_publish(self) -> mqtt.MQTTErrorCode:  # paho private, overridden
         """A PUBLISH that came in pieces: the short path still takes it if it can."""
-        header = self._in_packet["command"]
+        header = self._in_packet["command"]  # paho private
         handler = self._short_path()
         if handler is None or header & _QOS1_PUBLISH_MASK != frames.PUBLISH_QOS1:
             return super()._handle_publish()
         # paho accumulates the packet in a bytearray; the handler keeps immutable bytes.
-        packet = bytes(self._in_packet["packet"])
-        publish = split_publish(packet, 0, len(packet), self._protocol == mqtt.MQTTv5)
+        packet = bytes(self._in_packet["packet"])  # paho private
+        v5 = self._protocol == mqtt.MQTTv5  # paho private
+        publish = split_publish(packet, 0, len(packet), v5)
         if publish is None:
             return super()._handle_publish()
-        with self._in_callback_mutex:
+        with self._in_callback_mutex:  # paho private
             handler(*publish)
         return mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS

@@ -25,6 +25,16 @@ class IngestMetrics:
             ["kind", "attribute"],
             registry=r,
         )
+        self.deadletter_cut_bytes = Counter(
+            "ingest_deadletter_cut_bytes",
+            "Bytes of refused payloads cut off before they were dead-lettered.",
+            registry=r,
+        )
+        self.deadletters_pruned = Counter(
+            "ingest_deadletters_pruned",
+            "Dead letters removed for age or over the cap (the counters above keep them).",
+            registry=r,
+        )
         self.batch_size = Histogram(
             "ingest_batch_size",
             "Messages per flushed batch.",

@@ -22,6 +22,7 @@ from ingest.admission import Admission
 from ingest.backoff import Backoff
 from ingest.batch import Batch
 from ingest.client import IngestClient
+from ingest.deadletters import bounded
 from ingest.metrics import IngestMetrics
 from ingest.writer import BatchWriter, Written
 from territory import topics
@@ -93,7 +94,8 @@ class IngestWorker:
         self._received_counted = 0
         self._store_backoff = Backoff()
         self._store_retry_at = 0.0
-        self._writer = BatchWriter(store)
+        self._writer = BatchWriter(store, settings.deadletters)
+        self._payload_max_bytes = settings.deadletters.payload_max_bytes
         self._writing = 0  # messages in the batch the writer holds
         self._connection = 0  # counts connections: message ids are only valid on their own
         self._subscribed = threading.Event()
@@ -167,7 +169,7 @@ class IngestWorker:
             connect(
                 self._client,
                 self.address,
-                keepalive=15,
+                keepalive=self.settings.keepalive_s,
                 session_expiry_s=self.settings.session_expiry_s,
                 receive_maximum=self.settings.max_pending,
             )
@@ -247,18 +249,19 @@ class IngestWorker:
         """One message into the batch, with the id to acknowledge once it is written."""
         # Metrics are updated per batch, not per message: this is the hot path.
         self._received += 1
-        if self.admission is None:
-            decoded = decode(topic, payload)
-            self._batch.add(decoded.readings, decoded.rejection, ack)
-            return
-        refused = self.admission.refuse(topic, payload, time.time_ns())
+        refused = self.admission.refuse(topic, payload, time.time_ns()) if self.admission else None
         if refused is not None:
-            self._batch.add([], refused, ack)
+            self._batch.add([], bounded(refused, self._payload_max_bytes), ack, topic, payload)
             return
         decoded = decode(topic, payload)
-        for claim in self.admission.claims(decoded.readings):
-            self.metrics.limit_claims.labels(claim.kind, claim.attribute).inc()
-        self._batch.add(decoded.readings, decoded.rejection, ack)
+        if self.admission is not None:
+            for claim in self.admission.claims(decoded.readings):
+                self.metrics.limit_claims.labels(claim.kind, claim.attribute).inc()
+        rejection = decoded.rejection
+        if rejection is not None:
+            # Cut now: a batch of refused 2 MiB payloads must not sit whole in memory.
+            rejection = bounded(rejection, self._payload_max_bytes)
+        self._batch.add(decoded.readings, rejection, ack, topic, payload)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         """What the short path leaves to paho: QoS 0, properties, auto-ack."""
@@ -305,10 +308,11 @@ class IngestWorker:
         self._store_up()
         if same_connection:
             self._client.ack_many(written.batch.acks)
-        self._count(written.batch, written.result)
+        self._count(written, written.result)
         self.health.last_flush = time.time()
 
-    def _count(self, batch: Batch, result: WriteResult) -> None:
+    def _count(self, written: Written, result: WriteResult) -> None:
+        batch = written.batch
         self.metrics.batch_size.observe(len(batch))
         written_ns = time.time_ns()
         # An evenly spaced sample: observing every reading costs more than decoding it.
@@ -317,8 +321,10 @@ class IngestWorker:
             self.metrics.lag_seconds.observe((written_ns - reading.ts_ns) / 1e9)
         self.metrics.stored.inc(result.stored)
         self.metrics.duplicates.inc(result.duplicates)
-        for rejection in batch.rejections:
+        self.metrics.deadletters_pruned.inc(written.pruned)
+        for rejection in written.deadletters:
             self.metrics.rejected.labels(rejection.reason.value).inc()
+            self.metrics.deadletter_cut_bytes.inc(rejection.cut)
             if self.settings.deadletter_publish:
                 self._client.publish(
                     topics.deadletter(rejection.reason.value), rejection.payload, qos=0

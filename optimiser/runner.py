@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from optimiser.publish import BrokerUnavailable, Publisher
 from territory import topics
 from territory.bus import BrokerAddress, coerce_address
-from territory.store import Plan, Store, StoreUnavailable, open_store
+from territory.store import Plan, Store, StoreRejected, StoreUnavailable, open_store
 
 log = logging.getLogger(__name__)
 DEADLINE_SHARE = 0.5  # of the tick, for all domains' solves together
@@ -173,6 +173,8 @@ class Runner:
         except StoreUnavailable as exc:
             log.error("%s: plan not stored, store unavailable: %s", name, exc)
             self._drop_store()
+        except StoreRejected as exc:  # the store is up: the plan is still published
+            log.error("%s: plan not stored, the store refused it: %s", name, exc)
         try:
             for command in outcome.commands:
                 self.publisher.publish(command.topic, command.payload)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import ValidationError
 
 from territory import topics
+from territory.identifiers import IDENTIFIER_PATTERN, is_identifier
 from territory.kinds import KINDS
 from territory.readings import Decoded, Reading, Rejection, RejectReason
 from territory.rejects import decode_reject
@@ -62,9 +64,11 @@ def decode(
         return reject(RejectReason.OVERSIZE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     if topic.startswith(topics.REJECTS_PREFIX):
         return decode_reject(topic, payload, arrival_ns)
-    where = topics.parse_device_topic(topic)
+    where, invalid = _device_topic(topic)
     if where is None:
         return reject(RejectReason.BAD_TOPIC, "expected territory/{zone}/{kind}/{device}/telemetry")
+    if invalid:
+        return reject(RejectReason.INVALID_TOPIC, invalid)
     model = KINDS.get(where.kind)
     if model is None:
         return reject(
@@ -110,6 +114,23 @@ def decode(
             )
         )
     return Decoded(readings=readings)
+
+
+# A territory's devices each publish on one topic, over and over: each topic is split and
+# its ids checked once.
+@lru_cache(maxsize=1 << 17)
+def _device_topic(topic: str) -> tuple[topics.DeviceTopic | None, str]:
+    """The topic's parts (None when it is not a telemetry topic), and what is wrong with
+    its zone and device ids ("" when both are valid)."""
+    where = topics.parse_device_topic(topic)
+    if where is None:
+        return None, ""
+    wrong = [
+        f"{what} {value!r}"
+        for what, value in (("zone", where.zone), ("device id", where.device_id))
+        if not is_identifier(value)
+    ]
+    return where, f"{' and '.join(wrong)} must match {IDENTIFIER_PATTERN}" if wrong else ""
 
 
 def _explain(exc: ValidationError) -> tuple[RejectReason, str]:

@@ -18,6 +18,7 @@ class RejectReason(StrEnum):
 
     OVERSIZE = "oversize"
     BAD_TOPIC = "bad_topic"
+    INVALID_TOPIC = "invalid_topic"
     INVALID_JSON = "invalid_json"
     INVALID_SENML = "invalid_senml"
     UNKNOWN_KIND = "unknown_kind"
@@ -30,6 +31,7 @@ class RejectReason(StrEnum):
     INVALID_VALUE = "invalid_value"
     TS_OUT_OF_RANGE = "ts_out_of_range"
     DEVICE_MISMATCH = "device_mismatch"
+    STORE_REJECTED = "store_rejected"
     # Refused by a bridge before it became a telemetry message (territory.rejects).
     SCHEMA_INVALID = "schema_invalid"
     NOT_DECODED = "not_decoded"
@@ -57,13 +59,15 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A refused message, kept whole so that nothing is lost."""
+    """A refused message, kept whole so that nothing is lost (up to a bound on its payload:
+    `cut` counts the bytes left out)."""
 
     reason: RejectReason
     topic: str
     payload: bytes
     arrival_ns: int
     detail: str = ""
+    cut: int = 0
 
     def payload_text(self) -> tuple[str, str]:
         """The payload as text and its encoding: UTF-8 where it is, base64 otherwise."""

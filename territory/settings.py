@@ -21,6 +21,25 @@ AUTH_FILE_ENV = "TERRITORY_MQTT_AUTH_FILE"  # the environment's name for `mqtt_a
 DEFAULT_CONFIG = Path("config/settings.yaml")
 
 
+class DeadLetterSettings(BaseModel):
+    """Bounds on the dead-letter table; Prometheus counters keep the full totals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payload_max_bytes: int = Field(
+        default=16 * 1024,
+        ge=0,
+        description="Bytes of a refused payload kept (and republished); the rest is cut, and "
+        "the cut noted in the dead letter's detail and counted.",
+    )
+    retention_s: int = Field(
+        default=14 * 24 * 3600, gt=0, description="Dead letters older than this are removed."
+    )
+    max_rows: int = Field(
+        default=100_000, gt=0, description="Most dead letters kept; the oldest go first."
+    )
+
+
 class IngestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -54,6 +73,17 @@ class IngestSettings(BaseModel):
     metrics_port: int | None = Field(default=None, description="Prometheus /metrics port.")
     deadletter_publish: bool = Field(
         default=True, description="Republish rejects on territory/deadletter/{reason}."
+    )
+    deadletters: DeadLetterSettings = Field(
+        default_factory=DeadLetterSettings,
+        description="Bounds on the dead letters: payload size, age, rows.",
+    )
+    keepalive_s: int = Field(
+        default=15,
+        ge=1,
+        le=65535,
+        description="MQTT keepalive: a silent connection is pinged, and dropped when the "
+        "broker does not answer.",
     )
 
     def mqtt_client_id(self) -> str:

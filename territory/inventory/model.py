@@ -8,16 +8,12 @@ a reading: a reading may claim a limit, and the claim is only compared with this
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Zone and device ids appear in MQTT topics, InfluxDB tags and file names: a character
-# set that none of them has to escape.
-Identifier = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=64),
-]
+from territory.identifiers import Identifier
+
 DeviceKind = Literal[
     "meter",
     "pv",

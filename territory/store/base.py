@@ -11,7 +11,13 @@ from territory.readings import Reading, Rejection
 
 
 class StoreUnavailable(RuntimeError):
-    """The store cannot be reached or refused a write; the caller retries later."""
+    """The store cannot be reached or cannot write now (down, timed out, locked, out of
+    space): nothing is wrong with what was written, and the caller retries it later."""
+
+
+class StoreRejected(ValueError):
+    """The store is up and refuses what it was given as invalid (InfluxDB's 400, an SQLite
+    constraint): writing it again will fail again. The message is the store's own."""
 
 
 class WriteResult(BaseModel):
@@ -87,6 +93,11 @@ class Store(Protocol):
     def write(self, readings: Sequence[Reading]) -> WriteResult: ...
 
     def write_rejects(self, rejects: Sequence[Rejection]) -> None: ...
+
+    def prune_deadletters(self, before_ns: int, keep: int) -> int:
+        """Remove the dead letters that arrived before `before_ns`, then all but the newest
+        `keep`; return how many were removed."""
+        ...
 
     def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
         """The newest reading (by device time) of each device, optionally filtered."""

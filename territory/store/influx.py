@@ -4,6 +4,12 @@
 A measurement per kind, device id and zone as tags, attributes as fields, seq as an
 integer field, the device timestamp as the point's time: a redelivered reading is
 the same point and overwrites itself.
+
+A write InfluxDB refuses as invalid (`400`, such as a field type conflict) raises
+StoreRejected, and so does a point line protocol cannot carry; anything else that
+fails (unreachable, timed out, `5xx`, authentication) raises StoreUnavailable. Every
+value that reaches an InfluxQL query is quoted (`territory.store.influxql`), and kinds,
+zones and device ids are checked first: a query for one that cannot exist finds nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +25,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from territory.identifiers import is_identifier
 from territory.kinds import KINDS
 from territory.readings import FieldValue, Reading, Rejection
-from territory.store.base import AuditEntry, Plan, StoreStats, StoreUnavailable, WriteResult
+from territory.store.base import (
+    AuditEntry,
+    Plan,
+    StoreRejected,
+    StoreStats,
+    StoreUnavailable,
+    WriteResult,
+)
 from territory.store.credentials import InfluxCredentials, influx_credentials
-from territory.store.lineprotocol import line
+from territory.store.influxql import identifier, integer, literal
+from territory.store.lineprotocol import LineProtocolError, line
 
 _PRECISION_NS = {"ns": 1, "u": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _KIND_REGEX = "/^(" + "|".join(sorted(KINDS)) + ")$/"
@@ -33,6 +48,10 @@ _PLANS = "plan"
 # since a tag per client address would make a series per address an attacker cares to use.
 _AUDIT = "audit"
 _RECENT_AUDIT_STAMPS = 10_000
+# What InfluxDB answers when it refuses the points themselves: 400 (unparsable line,
+# field type conflict, partial write), 413 (body too large: a smaller one goes
+# through), 422 (2.x: unprocessable points).
+_REFUSED = frozenset({400, 413, 422})
 # Keys recently written, so that redeliveries are counted as duplicates (InfluxDB
 # itself collapses them silently by overwriting the point).
 _RECENT_KEYS = 1_000_000
@@ -94,16 +113,19 @@ class InfluxStore:
 
     def write(self, readings: Sequence[Reading]) -> WriteResult:
         scale = _PRECISION_NS[self.precision]
-        lines = [
-            line(
-                r.kind,
-                {"device_id": r.device_id, "zone": r.zone},
-                r.fields,
-                r.ts_ns // scale,
-                {"seq": r.seq, "arrival_ns": r.arrival_ns},
-            )
-            for r in readings
-        ]
+        try:
+            lines = [
+                line(
+                    r.kind,
+                    {"device_id": r.device_id, "zone": r.zone},
+                    r.fields,
+                    r.ts_ns // scale,
+                    {"seq": r.seq, "arrival_ns": r.arrival_ns},
+                )
+                for r in readings
+            ]
+        except LineProtocolError as exc:
+            raise StoreRejected(f"not written to InfluxDB: {exc}") from exc
         self._write(lines)
         duplicates = self._remember((r.device_id, r.ts_ns, r.seq) for r in readings)
         return WriteResult(stored=len(readings) - duplicates, duplicates=duplicates)
@@ -122,14 +144,17 @@ class InfluxStore:
                 "encoding": encoding,
                 "detail": reject.detail,
             }
-            lines.append(
-                line(
-                    _DEADLETTERS,
-                    {"reason": reject.reason.value},
-                    fields,
-                    stamp // _PRECISION_NS[self.precision],
+            try:
+                lines.append(
+                    line(
+                        _DEADLETTERS,
+                        {"reason": reject.reason.value},
+                        fields,
+                        stamp // _PRECISION_NS[self.precision],
+                    )
                 )
-            )
+            except LineProtocolError as exc:
+                raise StoreRejected(f"dead letter not written to InfluxDB: {exc}") from exc
         self._write(lines)
 
     def write_plan(self, plan: Plan) -> None:
@@ -139,7 +164,30 @@ class InfluxStore:
             "created": plan.created,
         }
         stamp = int(plan.created * 1e9) // _PRECISION_NS[self.precision]
-        self._write([line(_PLANS, {"domain": plan.domain}, fields, stamp)])
+        try:
+            point = line(_PLANS, {"domain": plan.domain}, fields, stamp)
+        except LineProtocolError as exc:
+            raise StoreRejected(f"plan not written to InfluxDB: {exc}") from exc
+        self._write([point])
+
+    def prune_deadletters(self, before_ns: int, keep: int) -> int:
+        deadletters = identifier(_DEADLETTERS)
+        counted = self._count_deadletters()
+        if not counted:
+            return 0
+        self._command(f"DELETE FROM {deadletters} WHERE time < {integer(before_ns)}")
+        # Over the cap: find the newest dead letter that goes, and everything older goes too.
+        past_cap = self._query(
+            f"SELECT detail FROM {deadletters} ORDER BY time DESC LIMIT 1 OFFSET {integer(keep)}"
+        )
+        if past_cap:
+            oldest_kept = int(past_cap[0]["values"][0][0])
+            self._command(f"DELETE FROM {deadletters} WHERE time <= {integer(oldest_kept)}")
+        return counted - self._count_deadletters()
+
+    def _count_deadletters(self) -> int:
+        series = self._query(f"SELECT count(detail) FROM {identifier(_DEADLETTERS)}")
+        return int(series[0]["values"][0][1]) if series else 0
 
     def append_audit(self, entry: AuditEntry) -> None:
         # Nanoseconds whatever the store's precision, and never two entries on the same
@@ -162,18 +210,23 @@ class InfluxStore:
     def _write(self, lines: list[str], precision: str | None = None) -> None:
         if not lines:
             return
-        body = gzip.compress("\n".join(lines).encode(), compresslevel=1)
+        try:
+            text = "\n".join(lines).encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 for it
+            raise StoreRejected(f"not written to InfluxDB: {exc}") from exc
         response = self._request(
             "POST",
             "/write",
             params={"db": self.database, "precision": precision or self.precision},
-            content=body,
+            content=gzip.compress(text, compresslevel=1),
             headers={"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"},
         )
-        if response.status_code != 204:
-            raise StoreUnavailable(
-                f"InfluxDB refused the write ({response.status_code}): {response.text[:300]}"
-            )
+        if response.status_code == 204:
+            return
+        message = f"InfluxDB refused the write ({response.status_code}): {response.text[:300]}"
+        if response.status_code in _REFUSED:
+            raise StoreRejected(message)
+        raise StoreUnavailable(message)
 
     def _remember(self, keys: Iterable[tuple[str, int, int]]) -> int:
         duplicates = 0
@@ -190,16 +243,22 @@ class InfluxStore:
     # -- reads -----------------------------------------------------------------
 
     def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
-        source = f'"{kind}"' if kind else _KIND_REGEX
-        where = f" WHERE zone = {_quote(zone)}" if zone else ""
+        if (kind is not None and kind not in KINDS) or (
+            zone is not None and not is_identifier(zone)
+        ):
+            return []  # no reading of it can have been stored
+        source = identifier(kind) if kind else _KIND_REGEX
+        where = f" WHERE zone = {literal(zone)}" if zone else ""
         series = self._query(f"SELECT * FROM {source}{where} GROUP BY * ORDER BY time DESC LIMIT 1")
         readings = list(_readings(series))
         return sorted(readings, key=lambda r: (r.zone, r.kind, r.device_id))
 
     def history(self, device_id: str, start_ns: int, end_ns: int) -> list[Reading]:
+        if not is_identifier(device_id):
+            return []  # no reading of it can have been stored
         series = self._query(
-            f"SELECT * FROM {_KIND_REGEX} WHERE device_id = {_quote(device_id)}"
-            f" AND time >= {start_ns} AND time < {end_ns} GROUP BY *"
+            f"SELECT * FROM {_KIND_REGEX} WHERE device_id = {literal(device_id)}"
+            f" AND time >= {integer(start_ns)} AND time < {integer(end_ns)} GROUP BY *"
         )
         return sorted(_readings(series), key=lambda r: (r.ts_ns, r.seq))
 
@@ -209,14 +268,19 @@ class InfluxStore:
         devices = len({s["tags"]["device_id"] for s in counted})
         rejected = {
             s["tags"]["reason"]: int(s["values"][0][1])
-            for s in self._query(f'SELECT count(detail) FROM "{_DEADLETTERS}" GROUP BY reason')
+            for s in self._query(
+                f"SELECT count(detail) FROM {identifier(_DEADLETTERS)} GROUP BY reason"
+            )
         }
         return StoreStats(readings=readings, devices=devices, rejected=rejected)
 
     def plans(self, domain: str | None = None, limit: int = 20) -> list[Plan]:
-        where = f" WHERE domain = {_quote(domain)}" if domain else ""
+        try:
+            where = f" WHERE domain = {literal(domain)}" if domain else ""
+        except ValueError:
+            return []  # a NUL: no plan's domain holds one
         series = self._query(
-            f'SELECT * FROM "{_PLANS}"{where} ORDER BY time DESC LIMIT {int(limit)}'
+            f"SELECT * FROM {identifier(_PLANS)}{where} ORDER BY time DESC LIMIT {integer(limit)}"
         )
         found = []
         for s in series:
@@ -262,7 +326,13 @@ class InfluxStore:
     def _create_database(self) -> None:
         # InfluxDB 2.x/3.x refuse this (databases come from DBRP mappings or buckets);
         # their refusal is not an error for us.
-        self._request("POST", "/query", data={"q": f'CREATE DATABASE "{self.database}"'})
+        self._request("POST", "/query", data={"q": f"CREATE DATABASE {identifier(self.database)}"})
+
+    def _command(self, influxql: str) -> None:
+        """A statement that changes data: InfluxDB takes those only by POST."""
+        response = self._request("POST", "/query", data={"db": self.database, "q": influxql})
+        if response.status_code != 200 or "error" in response.json()["results"][0]:
+            raise StoreUnavailable(f"InfluxDB refused {influxql!r}: {response.text[:300]}")
 
     def _query(self, influxql: str) -> list[dict[str, Any]]:
         response = self._request(
@@ -287,10 +357,6 @@ class InfluxStore:
             raise StoreUnavailable(
                 f"InfluxDB at {self._http.base_url} unreachable after {waited:.1f} s: {exc}"
             ) from exc
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _readings(series: Iterable[dict[str, Any]]) -> Iterable[Reading]:

@@ -1,4 +1,9 @@
-"""SQLite backend: the embedded default, WAL so other processes read while ingest writes."""
+"""SQLite backend: the embedded default, WAL so other processes read while ingest writes.
+
+A write SQLite refuses as invalid (a constraint, a value it cannot hold) raises
+StoreRejected; one it cannot do now (locked, disk I/O, a missing file) raises
+StoreUnavailable.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,14 @@ from urllib.parse import urlsplit
 from pydantic_core import to_json
 
 from territory.readings import Reading, Rejection
-from territory.store.base import AuditEntry, Plan, StoreStats, StoreUnavailable, WriteResult
+from territory.store.base import (
+    AuditEntry,
+    Plan,
+    StoreRejected,
+    StoreStats,
+    StoreUnavailable,
+    WriteResult,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -61,6 +73,10 @@ _UPSERT_LATEST = (
 )
 _COLUMNS = "device_id, ts_ns, seq, kind, zone, arrival_ns, fields"
 _AUDIT_COLUMNS = "time, action, actor, role, client, detail"
+# Errors about what was written, not about the database: writing it again fails again.
+# ValueError covers a string SQLite cannot encode (a lone surrogate) and a value the JSON
+# encoder refuses; OverflowError an integer beyond 64 bits.
+_REFUSALS = (sqlite3.IntegrityError, sqlite3.DataError, ValueError, OverflowError)
 
 
 class SqliteStore:
@@ -89,17 +105,29 @@ class SqliteStore:
         return cls(path[1:])
 
     def write(self, readings: Sequence[Reading]) -> WriteResult:
-        # pydantic-core's encoder: several times faster than json.dumps per row.
-        rows = [
-            (r.device_id, r.ts_ns, r.seq, r.kind, r.zone, r.arrival_ns, to_json(r.fields).decode())
-            for r in readings
-        ]
+        try:
+            # pydantic-core's encoder: several times faster than json.dumps per row.
+            rows = [
+                (
+                    r.device_id,
+                    r.ts_ns,
+                    r.seq,
+                    r.kind,
+                    r.zone,
+                    r.arrival_ns,
+                    to_json(r.fields).decode(),
+                )
+                for r in readings
+            ]
+            encoded = to_json(rows).decode()
+        except ValueError as exc:
+            raise StoreRejected(f"not written to {self.path}: {exc}") from exc
         with self._transaction() as db:
             before = db.total_changes
             # One statement for the whole batch: SQLite unpacks it in C with the GIL
             # released throughout, where executemany() takes the GIL back for every row
             # and so fights the thread reading from the broker.
-            db.execute(_INSERT_READING, (to_json(rows).decode(),))
+            db.execute(_INSERT_READING, (encoded,))
             stored = db.total_changes - before
             db.executemany(_UPSERT_LATEST, _newest_per_device(rows))
             if stored < len(rows):
@@ -119,6 +147,19 @@ class SqliteStore:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+    def prune_deadletters(self, before_ns: int, keep: int) -> int:
+        with self._transaction() as db:
+            before = db.total_changes
+            db.execute("DELETE FROM deadletters WHERE arrival_ns < ?", (before_ns,))
+            # ids grow with arrival: everything up to the newest past the cap goes.
+            db.execute(
+                "DELETE FROM deadletters WHERE id <="
+                " (SELECT id FROM deadletters ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (keep,),
+            )
+            removed: int = db.total_changes - before
+        return removed
 
     def latest(self, kind: str | None = None, zone: str | None = None) -> list[Reading]:
         query = f"SELECT {_COLUMNS} FROM latest WHERE (?1 IS NULL OR kind = ?1)"
@@ -188,11 +229,14 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the lock; any SQLite error becomes StoreUnavailable."""
+        """One write transaction under the lock, rolled back on any error: a refusal of what
+        was written becomes StoreRejected, any other SQLite error StoreUnavailable."""
         with self._lock:
             try:
                 with self._db:
                     yield self._db
+            except _REFUSALS as exc:
+                raise StoreRejected(f"{self.path} refused the write: {exc}") from exc
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"write to {self.path} failed: {exc}") from exc
 

@@ -38,7 +38,10 @@ def test_valid_readings_are_stored_and_bad_ones_dead_lettered(
         ).wait_for_publish(5)
         assert wait_until(lambda: sqlite_store.stats().readings == 25)
         assert wait_until(lambda: sum(sqlite_store.stats().rejected.values()) == 2)
-        assert worker.metrics.rejected_by_reason() == {"invalid_json": 1, "unknown_kind": 1}
+        # Counted once the worker collects the write, a moment after the store has it.
+        assert wait_until(
+            lambda: worker.metrics.rejected_by_reason() == {"invalid_json": 1, "unknown_kind": 1}
+        )
         assert wait_until(lambda: len(letters_seen) == 2)
         assert sorted(letters_seen) == [
             ("territory/deadletter/invalid_json", b"{not json"),
@@ -70,3 +73,25 @@ def test_redelivered_readings_collapse_and_latest_follows_device_time(
     (latest,) = sqlite_store.latest(kind="meter")
     assert latest.seq == 2
     assert latest.fields["activePower"] == 9.0
+
+
+def test_dead_letters_are_bounded_while_the_counters_keep_every_one(
+    mosquitto: Mosquitto, sqlite_store: SqliteStore
+) -> None:
+    bounds = {"payload_max_bytes": 8, "retention_s": 3600, "max_rows": 5}
+    with (
+        worker_thread(mosquitto.url, sqlite_store, batch_size=4, deadletters=bounds) as worker,
+        publisher(mosquitto.url) as pub,
+    ):
+        for n in range(20):
+            payload = b"{not json %02d and then some" % n
+            pub.publish("territory/north/meter/m-1/telemetry", payload, qos=1).wait_for_publish(5)
+        assert wait_until(lambda: worker.metrics.rejected_by_reason() == {"invalid_json": 20})
+        assert wait_until(lambda: worker.metrics.deadletters_pruned._value.get() == 15)
+        cut = worker.metrics.deadletter_cut_bytes._value.get()
+
+    letters = sqlite_store.deadletters()
+    assert [letter["payload"] for letter in letters] == [b"{not jso".decode() for _ in range(5)]
+    assert all("payload cut to its first 8 of 26 bytes" in str(d["detail"]) for d in letters)
+    assert sqlite_store.stats().rejected == {"invalid_json": 5}
+    assert cut == 20 * (26 - 8)

@@ -124,6 +124,38 @@ def test_topic_and_kind_checks() -> None:
     assert decode(topic("meter", "known"), payload, known_devices=registry).rejection is None
 
 
+@pytest.mark.parametrize(
+    ("zone", "device"),
+    [
+        ("north\\", "m-1"),  # a trailing backslash: InfluxDB cannot read it as a tag
+        ("north", "m-1\\"),
+        ("north", "m 1"),
+        ("north", "m,1"),
+        ("north", "m=1"),
+        ("north", 'm"1'),
+        ("nörth", "m-1"),
+        ("north", "m-1\n"),
+        ("north", "x" * 65),
+        ("z" * 65, "m-1"),
+    ],
+)
+def test_ids_outside_the_documented_character_set_are_invalid_topics(
+    zone: str, device: str
+) -> None:
+    payload = json.dumps(EXAMPLES["meter"]).encode()
+    rejected = decode(f"territory/{zone}/meter/{device}/telemetry", payload).rejection
+    assert rejected is not None and rejected.reason == RejectReason.INVALID_TOPIC
+    assert repr(zone if zone != "north" else device) in rejected.detail
+
+
+def test_the_longest_ids_of_the_documented_character_set_are_accepted() -> None:
+    zone, device = "Z.o_n-e9" * 8, "d" * 64
+    payload = json.dumps(EXAMPLES["meter"]).encode()
+    decoded = decode(f"territory/{zone}/meter/{device}/telemetry", payload, int(NOW * 1e9))
+    assert decoded.rejection is None
+    assert (decoded.readings[0].zone, decoded.readings[0].device_id) == (zone, device)
+
+
 def test_value_rules_of_kinds() -> None:
     overfull = {**EXAMPLES["bike_station"], "availableBikeNumber": 15, "freeSlotNumber": 10}
     assert reason_of("bike_station", overfull) == RejectReason.INVALID_VALUE

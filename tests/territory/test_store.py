@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from territory.readings import Reading, Rejection, RejectReason
-from territory.store import AuditEntry, Plan, Store, StoreUnavailable, open_store
+from territory.store import AuditEntry, Plan, Store, StoreRejected, StoreUnavailable, open_store
 from territory.store.credentials import influx_credentials
 from territory.store.influx import InfluxStore
 from territory.store.sqlite import SqliteStore
@@ -214,3 +215,60 @@ def test_influx_with_authentication_and_millisecond_precision(tmp_path: Path) ->
         store.close()
     finally:
         server.stop()
+
+
+def test_sqlite_refusal_is_store_rejected_and_writes_nothing_of_the_batch(
+    sqlite_store: SqliteStore,
+) -> None:
+    # A policy the database itself enforces: SQLite refuses the row as a constraint.
+    sqlite_store._db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.device_id = 'm-bad'"
+        " BEGIN SELECT RAISE(ABORT, 'm-bad is refused'); END"
+    )
+    with pytest.raises(StoreRejected, match="m-bad is refused"):
+        sqlite_store.write([reading("m-1", 2, 1, 1.0), reading("m-bad", 1, 1, 1.0)])
+    assert sqlite_store.stats().readings == 0  # the whole transaction rolled back
+    assert sqlite_store.write([reading("m-1", 2, 1, 1.0)]).stored == 1
+
+
+def test_a_locked_sqlite_file_is_unavailable_not_a_refusal(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "locked.db")
+    store._db.execute("PRAGMA busy_timeout = 100")  # the default waits 30 s
+    other = sqlite3.connect(tmp_path / "locked.db")
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreUnavailable, match="locked"):
+            store.write([reading("m-1", 1, 1, 1.0)])
+    finally:
+        other.rollback()
+        other.close()
+    assert store.write([reading("m-1", 1, 1, 1.0)]).stored == 1
+    store.close()
+
+
+def test_influx_refusal_is_store_rejected_with_influxdb_s_message(influxd: Influxd) -> None:
+    store = open_store(influxd.store_url(f"test{next(_databases)}"))
+    store.write([reading("m-1", 30, 1, 1.0)])  # `feeder` is now a string field
+    clash = reading("m-2", 20, 1, 1.0)
+    clash.fields["feeder"] = 3.0
+    with pytest.raises(StoreRejected, match="field type conflict"):
+        store.write([clash])
+    with pytest.raises(StoreRejected, match="cannot carry"):
+        store.write([reading("m-3\\", 10, 1, 1.0)])  # a trailing backslash in a tag
+    assert store.write([reading("m-4", 10, 1, 1.0)]).stored == 1
+    store.close()
+
+
+def test_dead_letters_are_pruned_by_age_then_by_count(store: Store) -> None:
+    def letter(seconds_ago: int) -> Rejection:
+        arrival = NOW_NS - seconds_ago * 10**9
+        return Rejection(RejectReason.INVALID_JSON, "territory/a/meter/m/telemetry", b"{", arrival)
+
+    store.write_rejects([letter(age) for age in (500, 400, 300, 200, 100, 50, 10)])
+    removed = store.prune_deadletters(before_ns=NOW_NS - 350 * 10**9, keep=3)
+    assert removed == 4  # 500 and 400 s old by age, then 300 and 200 over the cap
+    assert store.stats().rejected == {"invalid_json": 3}
+    assert store.prune_deadletters(before_ns=NOW_NS - 350 * 10**9, keep=3) == 0
+    if isinstance(store, SqliteStore):
+        ages = sorted((NOW_NS - d["arrival_ns"]) // 10**9 for d in store.deadletters())  # type: ignore[operator]
+        assert ages == [10, 50, 100]
