@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dashboard.access import TokenBuckets
 from dashboard.opendata import datasets, discovered, gbfs, ngsi_ld
 from dashboard.opendata.common import OpenData
 from dashboard.opendata.config import OpenDataConfig
+from dashboard.throttle import TokenBuckets
 
 
 def include_opendata(app: FastAPI, config: OpenDataConfig) -> None:

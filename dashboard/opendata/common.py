@@ -10,9 +10,9 @@ from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 
-from dashboard.access import TokenBuckets
 from dashboard.console import Console, console_of
 from dashboard.opendata.config import OpenDataConfig
+from dashboard.throttle import TokenBuckets
 from territory.inventory import Device, Inventory
 from territory.store import StoreUnavailable
 
