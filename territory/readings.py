@@ -36,6 +36,9 @@ class RejectReason(StrEnum):
     SCHEMA_INVALID = "schema_invalid"
     NOT_DECODED = "not_decoded"
     NOT_MAPPED = "not_mapped"
+    # Refused by the OCPP bridge: a set-point it cannot apply, a profile a charger refused.
+    INVALID_SETPOINT = "invalid_setpoint"
+    PROFILE_REJECTED = "profile_rejected"
 
 
 @dataclass(slots=True)

@@ -25,6 +25,8 @@ from bridges.ocpp.setpoints import SetpointError, parse_setpoint
 from bridges.ocpp.station import Limit, Station
 from bridges.ocpp.telemetry import ConnectorState
 from territory import topics
+from territory.readings import RejectReason
+from territory.rejects import reject_message
 
 log = logging.getLogger(__name__)
 ALERTS = topics.alert("ocpp")
@@ -92,7 +94,7 @@ class Bridge:
         try:
             setpoint = parse_setpoint(payload)
         except SetpointError as exc:
-            self._dead_letter("invalid_setpoint", topic=topic, detail=str(exc), payload=payload)
+            self._dead_letter(RejectReason.INVALID_SETPOINT, topic, bytes(payload), str(exc))
             return
         now = time.time()
         current = self.stations[connector.charge_point_id].limits.get(connector.connector_id)
@@ -207,15 +209,12 @@ class Bridge:
     ) -> None:
         self.counts["profiles_rejected"] += 1
         detail = f"{station.id} rejected a {profile.purpose} profile"
+        sent = profile.v16() if station.link and station.link.version == "1.6" else profile.v201()
         self._dead_letter(
-            "profile_rejected",
-            charge_point=station.id,
-            connector=profile.connector_id,
-            profile=profile.v16()
-            if station.link and station.link.version == "1.6"
-            else profile.v201(),
-            answer=answer,
-            detail=detail,
+            RejectReason.PROFILE_REJECTED,
+            f"ocpp://{station.id}/{profile.connector_id}",
+            json.dumps({"profile": sent, "answer": answer}, default=str).encode(),
+            detail,
         )
         self._alert("profile_rejected", station.id, f"{detail}: {answer.get('status')}")
 
@@ -244,14 +243,13 @@ class Bridge:
             "counts": dict(self.counts),
         }
 
-    def _dead_letter(self, reason: str, **detail: Any) -> None:
-        self.counts[f"deadletter_{reason}"] += 1
-        if isinstance(detail.get("payload"), bytes | bytearray):
-            detail["payload"] = detail["payload"].decode(errors="replace")
-        self.publish(
-            topics.deadletter(reason), {"ts": round(time.time(), 3), "reason": reason, **detail}
-        )
-        log.warning("dead letter %s: %s", reason, detail.get("detail", ""))
+    def _dead_letter(self, reason: RejectReason, origin: str, payload: bytes, detail: str) -> None:
+        """Sent to ingest, which keeps it in the dead-letter table like any refused message
+        (`territory.rejects`): the bridge itself writes no store."""
+        self.counts[f"deadletter_{reason.value}"] += 1
+        topic, body = reject_message("ocpp", reason, detail, origin, payload)
+        self.publish(topic, json.loads(body))
+        log.warning("dead letter %s: %s", reason.value, detail)
 
     def _alert(self, rule: str, charge_point: str, message: str) -> None:
         self.publish(

@@ -68,10 +68,11 @@ class BrokerLink:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def publish(self, topic: str, payload: dict[str, Any], retain: bool = False) -> None:
+    def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """QoS 1; kept in paho's queue while the broker is away."""
         body = json.dumps(payload, separators=(",", ":"))
-        info = self.client.publish(topic, body, qos=1, retain=retain)
+        # Never retained: the secured broker refuses retained messages (docs/security.md).
+        info = self.client.publish(topic, body, qos=1)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             self.dropped += 1
 

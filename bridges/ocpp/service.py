@@ -61,7 +61,7 @@ async def run_service(config: ServiceConfig, stop: asyncio.Event) -> None:
     try:
         while not stop.is_set():
             bridge.check_silence(time.monotonic())
-            link.publish(STATUS_TOPIC, bridge.status(), retain=True)
+            link.publish(STATUS_TOPIC, bridge.status())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), STATUS_EVERY_S)
     finally:

@@ -37,6 +37,9 @@ def init_command(
     simulator: bool = typer.Option(
         True, "--simulator/--no-simulator", help="Issue an account for the twin's gateway."
     ),
+    bridge: list[str] = typer.Option(
+        [], "--bridge", help="Issue an account for this protocol bridge: ocpp, gbfs, lorawan."
+    ),
     broker_user: str | None = typer.Option(
         None,
         "--broker-user",
@@ -67,6 +70,7 @@ def init_command(
             host=host,
             local_port=local_port,
             simulator=simulator,
+            bridges=bridge,
             broker_user=broker_user,
             rotate=rotate,
             limits=BrokerLimits(**{k: v for k, v in limits.items() if v is not None}),

@@ -28,7 +28,7 @@ from territory.secure import passwords
 from territory.secure.account import AccountError, MqttAccount, load_account, write_account
 from territory.secure.broker_conf import BrokerLayout, BrokerLimits, acl_text, mosquitto_conf
 from territory.secure.pki import ensure_tls
-from territory.secure.principals import LISTENERS, Principal, principals
+from territory.secure.principals import LISTENERS, Bridge, Principal, principals
 
 
 class SecureInitOptions(BaseModel):
@@ -51,6 +51,11 @@ class SecureInitOptions(BaseModel):
         default=None, ge=1, le=65535, description="Plaintext listener on 127.0.0.1, if any."
     )
     simulator: bool = Field(default=True, description="Issue the twin's gateway account.")
+    bridges: list[Bridge] = Field(
+        default_factory=list,
+        description="Protocol bridges to issue accounts for (ocpp is added whenever the "
+        "inventory has OCPP connectors).",
+    )
     broker_user: str | None = Field(
         default=None,
         min_length=1,
@@ -79,7 +84,7 @@ class SecureInitResult(BaseModel):
 
 def secure_init(inventory: Inventory, options: SecureInitOptions) -> SecureInitResult:
     """Write (or bring up to date) the set-up in `options.out`."""
-    accounts = principals(inventory, simulator=options.simulator)
+    accounts = principals(inventory, options.simulator, tuple(options.bridges))
     names = {principal.name for principal in accounts}
     unknown = sorted(set(options.rotate) - names)
     if unknown:

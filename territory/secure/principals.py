@@ -11,13 +11,15 @@ Two listeners keep two kinds of principal apart:
   persistent session each; no device credential is valid there.
 
 Each device publishes only its own telemetry and receives only its own commands. Nobody
-but the optimiser publishes a command or a plan.
+but the optimiser publishes a command or a plan. A protocol bridge (OCPP, GBFS, LoRaWAN)
+is a service that speaks for the devices behind it: it publishes their telemetry only,
+and what it refused on its own `territory/rejects/{bridge}/...` tree, for ingest to keep.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from territory import topics
 from territory.inventory import Device, Inventory
@@ -28,6 +30,11 @@ LISTENERS: tuple[Listener, ...] = ("field", "services")
 
 SIMULATOR = "simulator"
 SERVICES = ("ingest", "optimiser", "console")
+Bridge = Literal["ocpp", "gbfs", "lorawan"]
+BRIDGES: tuple[str, ...] = get_args(Bridge)
+# Kinds whose readings a LoRaWAN sensor may carry: never a feeder head, a charger or a
+# van, whose readings the optimiser acts on and which have bridges or trackers of their own.
+LORAWAN_KINDS = frozenset({"meter", "pv", "bike_station", "traffic", "transit_counter", "air"})
 # Service client ids start with this: a device named so could collide with them.
 CLIENT_ID_PREFIX = "territory-"
 # Zones whose telemetry topics would fall under the plans or dead-letter trees.
@@ -35,6 +42,7 @@ RESERVED_ZONES = frozenset({"plans", "deadletter"})
 
 PLANS_TREE = f"{topics.ROOT}/plans/#"
 DEADLETTER_TREE = f"{topics.ROOT}/deadletter/#"
+ALERTS_TREE = f"{topics.ROOT}/alerts/#"
 
 
 class PrincipalError(ValueError):
@@ -50,21 +58,26 @@ class Principal:
     rights: TopicRights
 
 
-def principals(inventory: Inventory, simulator: bool = True) -> list[Principal]:
-    """Every account the inventory calls for: one per device, the services, and the
-    twin's gateway unless `simulator` is False."""
+def principals(
+    inventory: Inventory, simulator: bool = True, bridges: tuple[str, ...] = ()
+) -> list[Principal]:
+    """Every account the inventory calls for: one per device, the services, the twin's
+    gateway unless `simulator` is False, and each bridge named in `bridges` (the OCPP
+    bridge whenever the inventory has OCPP connectors)."""
     check_identities(inventory)
     devices = list(inventory.by_id.values())
     found = [_device(device) for device in devices]
     if simulator:
         found.append(_simulator(devices))
     found.extend(_services())
+    wanted = set(bridges) | ({"ocpp"} if any(d.ocpp for d in devices) else set())
+    found.extend(_bridge(name, devices) for name in BRIDGES if name in wanted)
     return found
 
 
 def check_identities(inventory: Inventory) -> None:
     """Refuse ids that would collide with the services' accounts, client ids or topics."""
-    reserved = {SIMULATOR, *SERVICES}
+    reserved = {SIMULATOR, *SERVICES, *BRIDGES}
     for device in inventory.by_id.values():
         if device.id in reserved or device.id.startswith(CLIENT_ID_PREFIX):
             raise PrincipalError(
@@ -114,6 +127,8 @@ def _services() -> list[Principal]:
                 subscribe=[
                     topics.TELEMETRY_FILTER,
                     topics.shared("+", topics.TELEMETRY_FILTER),
+                    topics.REJECTS_FILTER,
+                    topics.shared("+", topics.REJECTS_FILTER),
                 ],
             ),
         ),
@@ -130,7 +145,28 @@ def _services() -> list[Principal]:
             "services",
             TopicRights(
                 publish=[],
-                subscribe=[PLANS_TREE, DEADLETTER_TREE, topics.TELEMETRY_FILTER],
+                subscribe=[PLANS_TREE, DEADLETTER_TREE, ALERTS_TREE, topics.TELEMETRY_FILTER],
             ),
         ),
     ]
+
+
+def _bridge(name: str, devices: list[Device]) -> Principal:
+    """A bridge publishes the telemetry of the devices it speaks for, its own refusals,
+    alerts and status; the OCPP bridge also receives its chargers' set-points and the
+    readings of their feeders (its reflex against an overload)."""
+    if name == "ocpp":
+        spoken = [d for d in devices if d.ocpp is not None]
+    elif name == "gbfs":
+        spoken = [d for d in devices if d.kind == "bike_station"]
+    else:
+        spoken = [d for d in devices if d.kind in LORAWAN_KINDS]
+    publish = [topics.telemetry(d.zone, d.kind, d.id) for d in spoken]
+    publish += [f"{topics.REJECTS_PREFIX}{name}/#", topics.alert(name)]
+    subscribe: list[str] = []
+    if name == "ocpp":
+        publish.append(f"{topics.ROOT}/bridges/ocpp/status")
+        feeders = {d.feeder for d in spoken}
+        subscribe = [topics.command(d.zone, d.kind, d.id) for d in spoken]
+        subscribe += [topics.telemetry(d.zone, d.kind, d.id) for d in devices if d.id in feeders]
+    return Principal(name, "services", TopicRights(publish=publish, subscribe=subscribe))

@@ -4,6 +4,7 @@ dead-lettered, alerted and retried as the charger's quirks say."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -116,11 +117,12 @@ def test_quirks_a_watts_only_charger_and_one_that_rejects_tx_default(
         listener.publish(cmd_topic(picky), setpoint(5.0))
         assert await eventually(lambda: bool(accepted(w, "TxDefaultProfile")))
         assert all(r.unit == "W" for r in w.profiles.received)  # never asked in amps
-        rejected = "territory/deadletter/profile_rejected"
-        assert await eventually(
-            lambda: any(d["charge_point"] == picky.cp_id for d in listener.on(rejected))
-        )
-        letter = next(d for d in listener.on(rejected) if d["charge_point"] == picky.cp_id)
+        rejected = "territory/rejects/ocpp/profile_rejected"
+        origin = f"ocpp://{picky.cp_id}/1"
+        assert await eventually(lambda: any(d["origin"] == origin for d in listener.on(rejected)))
+        envelope = next(d for d in listener.on(rejected) if d["origin"] == origin)
+        letter = json.loads(envelope["payload"])
+        assert envelope["source"] == "ocpp" and picky.cp_id in envelope["detail"]
         assert letter["answer"]["status"] == "Rejected"
         assert (
             letter["profile"]["charging_profile"]["charging_profile_purpose"] == "TxDefaultProfile"
@@ -206,8 +208,11 @@ def test_a_malformed_setpoint_is_dead_lettered(
     listener.publish(cmd_topic(spec), {"ts": 1.0, "setpoint": -4, "valid_until": 2.0})
 
     async def scenario() -> None:
-        assert await eventually(lambda: bool(listener.on("territory/deadletter/invalid_setpoint")))
+        assert await eventually(
+            lambda: bool(listener.on("territory/rejects/ocpp/invalid_setpoint"))
+        )
 
     run(scenario)
-    letter = listener.on("territory/deadletter/invalid_setpoint")[0]
-    assert "setpoint" in letter["detail"] and letter["topic"] == cmd_topic(spec)
+    letter = listener.on("territory/rejects/ocpp/invalid_setpoint")[0]
+    assert "setpoint" in letter["detail"] and letter["origin"] == cmd_topic(spec)
+    assert json.loads(letter["payload"])["setpoint"] == -4
