@@ -11,7 +11,7 @@ import pytest
 from dashboard.app import create_app
 from dashboard.config import ConsoleConfig
 from territory.store.influx import InfluxStore
-from tests.dashboard.conftest import RunningApp, seed, start_app
+from tests.dashboard.helpers import RunningApp, seed, start_app
 from tests.services import Influxd
 from tests.territory.test_influxql import INJECTIONS
 

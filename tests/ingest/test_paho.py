@@ -26,7 +26,7 @@ from ingest.worker import IngestWorker
 from territory.bus import BrokerAddress
 from territory.settings import IngestSettings
 from territory.store.sqlite import SqliteStore
-from tests.ingest.conftest import publisher, wait_until
+from tests.ingest.helpers import publisher, wait_until
 from tests.services import Mosquitto
 
 PAHO = f"paho-mqtt {version('paho-mqtt')}"

@@ -20,8 +20,8 @@ import pytest
 from territory.readings import Reading
 from territory.store import Store, open_store
 from territory.store.sqlite import SqliteStore
-from tests.ingest.conftest import publisher, wait_until
 from tests.ingest.harness import IngestProcess
+from tests.ingest.helpers import publisher, wait_until
 from tests.services import Influxd, Mosquitto
 
 NOW = time.time()

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 from territory.cli import app
 from territory.inventory import dump_inventory, load_inventory
 from territory.store.sqlite import SqliteStore
-from tests.bridges.gbfs.conftest import NOW, inventory, stations
+from tests.bridges.gbfs.helpers import NOW, inventory, stations
 from tests.bridges.gbfs.systems import FeedServer, serving, system_files
-from tests.ingest.conftest import wait_until, worker_thread
+from tests.ingest.helpers import wait_until, worker_thread
 from tests.services import Mosquitto
 
 

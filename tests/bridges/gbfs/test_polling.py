@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bridges.gbfs.poller import run_pollers
 from territory.store.sqlite import SqliteStore
-from tests.bridges.gbfs.conftest import NOW, bridge, inventory, stations
+from tests.bridges.gbfs.helpers import NOW, bridge, inventory, stations
 from tests.bridges.gbfs.systems import FeedServer, serving, system_files
-from tests.ingest.conftest import wait_until, worker_thread
+from tests.ingest.helpers import wait_until, worker_thread
 from tests.services import Mosquitto
 
 

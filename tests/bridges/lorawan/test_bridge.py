@@ -22,7 +22,7 @@ from bridges.publish import Publisher, broker_address
 from territory import documents
 from territory.inventory import Device, Inventory, Zone
 from territory.store.sqlite import SqliteStore
-from tests.ingest.conftest import publisher, wait_until, worker_thread
+from tests.ingest.helpers import publisher, wait_until, worker_thread
 from tests.services import Mosquitto
 
 HERE = Path(__file__).parent

@@ -12,7 +12,7 @@ from pathlib import Path
 from territory.inventory import dump_inventory
 from territory.store.sqlite import SqliteStore
 from tests.bridges.lorawan.test_bridge import CHIRPSTACK_TOPIC, HERE, inventory, recorded
-from tests.ingest.conftest import publisher, wait_until, worker_thread
+from tests.ingest.helpers import publisher, wait_until, worker_thread
 from tests.services import REPO, Mosquitto
 
 

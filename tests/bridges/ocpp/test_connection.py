@@ -13,7 +13,7 @@ import yaml
 from websockets.exceptions import InvalidStatus
 
 from tests.bridges.ocpp.certs import client_context, make_certificate
-from tests.bridges.ocpp.conftest import (
+from tests.bridges.ocpp.helpers import (
     BridgeProcess,
     ChargerSpec,
     Listener,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from territory.store.sqlite import SqliteStore
-from tests.bridges.ocpp.conftest import BridgeProcess, ChargerSpec, Listener, eventually, run
+from tests.bridges.ocpp.helpers import BridgeProcess, ChargerSpec, Listener, eventually, run
 from tests.bridges.ocpp.peers import Behaviour, Connector, SimulatedStation, Station16, Station201
 from tests.ingest.harness import IngestProcess
 from tests.services import REPO, Mosquitto

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tests.bridges.ocpp.conftest import BridgeProcess, ChargerSpec, Listener, eventually, run
+from tests.bridges.ocpp.helpers import BridgeProcess, ChargerSpec, Listener, eventually, run
 from tests.bridges.ocpp.peers import Behaviour, Connector, SimulatedStation, Station16, Station201
 
 StartBridge = Callable[..., BridgeProcess]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from territory.decode import decode
-from tests.bridges.ocpp.conftest import BridgeProcess, ChargerSpec, Listener, eventually, run
+from tests.bridges.ocpp.helpers import BridgeProcess, ChargerSpec, Listener, eventually, run
 from tests.bridges.ocpp.peers import Behaviour, Connector, Station16, Station201
 
 StartBridge = Callable[..., BridgeProcess]

@@ -10,8 +10,8 @@ from playwright.sync_api import Browser, expect
 from territory.discovered import DiscoveredDevice, DiscoveredDevices, save_discovered
 from territory.inventory import Device
 from tests.dashboard.browser import screenshot_path
-from tests.dashboard.conftest import VIEWER_TOKEN
-from tests.dashboard.opendata.conftest import opendata_config, start
+from tests.dashboard.helpers import VIEWER_TOKEN
+from tests.dashboard.opendata.helpers import opendata_config, start
 from tests.dashboard.test_pages import WAIT_MS, signed_in
 
 

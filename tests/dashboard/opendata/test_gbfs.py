@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridges.gbfs import validation
-from tests.dashboard.conftest import ConsoleServer
-from tests.dashboard.opendata.conftest import opendata_config, start
+from tests.dashboard.helpers import ConsoleServer
+from tests.dashboard.opendata.helpers import opendata_config, start
 
 
 def test_every_file_validates_against_the_official_schema_without_a_token(

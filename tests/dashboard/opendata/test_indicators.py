@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from tests.dashboard.conftest import VIEWER_TOKEN, ConsoleServer
-from tests.dashboard.opendata.conftest import H0, H1, opendata_config, start
+from tests.dashboard.helpers import VIEWER_TOKEN, ConsoleServer
+from tests.dashboard.opendata.helpers import H0, H1, opendata_config, start
 
 
 def rfc3339(epoch_s: float) -> str:

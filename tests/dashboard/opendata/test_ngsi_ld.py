@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.dashboard.conftest import VIEWER_TOKEN, ConsoleServer
-from tests.dashboard.opendata.conftest import H0, H1
+from tests.dashboard.helpers import VIEWER_TOKEN, ConsoleServer
+from tests.dashboard.opendata.helpers import H0, H1
 
 STATION_1 = "urn:ngsi-ld:BikeHireDockingStation:st-1"
 

@@ -16,6 +16,8 @@ from territory.inventory import Device, Inventory, Zone
 from tests.bridges.gbfs.systems import Station
 
 NOW = int(time.time()) - 60
+
+
 # The map's (0, 0) is at this point; zone "nord" lies 2 km north of it.
 ORIGIN = GeoOrigin(latitude=45.75, longitude=4.85)
 
