@@ -9,6 +9,7 @@ from typing import Literal, NoReturn
 import typer
 
 from dashboard.config import DEFAULT_CONSOLE_CONFIG
+from territory.logs import configure_logging
 
 RoleOption = Literal["viewer", "operator"]
 
@@ -52,7 +53,6 @@ def dashboard(
     ),
 ) -> None:
     """Serve the operator console: live pages, REST API (/docs), /healthz and /metrics."""
-    import logging
 
     import uvicorn
 
@@ -63,7 +63,7 @@ def dashboard(
     from territory.documents import DocumentError
     from territory.settings import load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("dashboard", load_settings().log_format)
     if (tls_cert is None) != (tls_key is None):
         _fail("--tls-cert and --tls-key go together: give both or neither")
     for given in (tls_cert, tls_key):
@@ -98,6 +98,7 @@ def dashboard(
         host=host or settings.dashboard.host,
         port=port or settings.dashboard.port,
         log_level="info",
+        log_config=None,  # uvicorn's loggers go through ours: one format, secrets masked
         timeout_graceful_shutdown=3,
         ssl_certfile=tls_cert,
         ssl_keyfile=tls_key,

@@ -10,6 +10,7 @@ from types import FrameType
 
 import typer
 
+from territory.logs import configure_logging
 from territory.settings import load_settings
 
 
@@ -49,7 +50,7 @@ def ingest(
     from territory.commands import open_store_or_exit
     from territory.inventory import InventoryError, load_inventory
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("ingest", load_settings().log_format)
     # httpx logs every InfluxDB request at INFO: one line per batch drowns the worker's own.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()

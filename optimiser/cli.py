@@ -6,7 +6,6 @@ Heavy imports (OR-Tools, scipy) stay inside the commands so `territory --help` i
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import threading
 from enum import StrEnum
@@ -16,6 +15,7 @@ from typing import Any
 
 import typer
 
+from territory.logs import configure_logging
 from territory.settings import load_settings
 
 optimise_app = typer.Typer(
@@ -65,7 +65,7 @@ def optimise(
     from optimiser.timer import build_runner
     from territory.bus import BrokerAddress
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("optimiser", load_settings().log_format)
     settings = load_settings()
     if inventory is not None:
         settings = settings.model_copy(update={"inventory_file": inventory})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from enum import StrEnum
+
 import typer
 
 from bridges.gbfs.cli import gbfs_app
@@ -26,6 +29,27 @@ app = typer.Typer(
     add_completion=False,
 )
 secure_app.command("token")(secure_token)
+
+
+class LogFormatOption(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.callback()
+def shell(
+    log_format: LogFormatOption | None = typer.Option(
+        None,
+        "--log-format",
+        help="Log lines as text or JSON, for every component this command starts "
+        "(default: the log_format setting).",
+    ),
+) -> None:
+    """Soft Territory: sensors in over MQTT, shared capacities re-allocated out."""
+    if log_format is not None:
+        # Through the environment, so that the processes a command starts log alike.
+        os.environ["TERRITORY_LOG_FORMAT"] = log_format.value
+
 
 app.command()(demo)
 app.command()(broker)

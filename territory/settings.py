@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from territory.bus import default_client_id
+from territory.logs import LogFormat
 
 CONFIG_ENV = "TERRITORY_CONFIG"
 AUTH_FILE_ENV = "TERRITORY_MQTT_AUTH_FILE"  # the environment's name for `mqtt_auth_file`
@@ -116,6 +117,11 @@ class Settings(BaseSettings):
     mqtt_url: str = Field(
         default="mqtt://127.0.0.1:1883",
         description="Broker URL: mqtt://host:port?protocol=5 or mqtts://host:port (no credentials).",
+    )
+    log_format: LogFormat = Field(
+        default="text",
+        description="Log lines as text, or as JSON objects for a log collector "
+        "(`territory --log-format json ...`).",
     )
     mqtt_auth_file: Path | None = Field(
         default=None,

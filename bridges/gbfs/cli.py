@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from pathlib import Path
@@ -10,6 +9,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
+
+from territory.logs import configure_logging
 
 if TYPE_CHECKING:
     from bridges.gbfs.poller import GbfsPoller
@@ -50,7 +51,7 @@ def poll(
     from territory import documents
     from territory.settings import load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("gbfs", load_settings().log_format)
     settings = load_settings()
     if (feed is None) == (config is None):
         _fail("give either --feed URL or --config FILE")

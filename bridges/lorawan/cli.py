@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from pathlib import Path
@@ -10,6 +9,8 @@ from types import FrameType
 from typing import NoReturn
 
 import typer
+
+from territory.logs import configure_logging
 
 
 def lorawan(
@@ -37,7 +38,7 @@ def lorawan(
     from territory.inventory import load_inventory
     from territory.settings import load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("lorawan", load_settings().log_format)
     settings = load_settings()
     if fmt not in ("chirpstack", "tts"):
         _fail(f"--format must be chirpstack or tts, not {fmt!r}")

@@ -16,6 +16,8 @@ from bridges.ocpp.server import tls_context
 from bridges.ocpp.service import ServiceConfig, run_service
 from bridges.publish import broker_address
 from territory.inventory import InventoryError, load_inventory
+from territory.logs import configure_logging
+from territory.settings import load_settings
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -43,9 +45,7 @@ def ocpp(
     ),
 ) -> None:
     """Run the OCPP central system: charge points in, readings out, set-points as profiles."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging("ocpp", load_settings().log_format)
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every message at INFO
     try:
         host, port = parse_listen(listen)

@@ -6,11 +6,14 @@ import json
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from territory.logs import MASK, configure_logging, mask_secret, redact
-from tests.services import REPO
+from tests.services import REPO, free_port
+
+DEMO = REPO / "config/territories/demo.yaml"
 
 
 @pytest.mark.parametrize(
@@ -67,3 +70,15 @@ def test_text_format_names_the_component(capsys: pytest.CaptureFixture[str]) -> 
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == "territory"]:
         root.removeHandler(handler)
+
+
+def test_a_service_started_with_log_format_json_logs_json_lines(tmp_path: Path) -> None:
+    # The optimiser's one tick on an empty store: it says there is nothing to plan, in JSON.
+    command = [sys.executable, "-m", "territory", "--log-format", "json", "optimise", "--once"]
+    command += ["--mqtt", f"mqtt://127.0.0.1:{free_port()}", "--domain", "energy"]
+    command += ["--store", f"sqlite:///{tmp_path}/t.db", "--inventory", str(DEMO)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
+    assert lines, done.stderr
+    assert {line["component"] for line in lines} == {"optimiser"}
+    assert any(line["message"] == "energy: nothing to plan" for line in lines)
