@@ -47,8 +47,8 @@ def ingest(
     from ingest.http import serve_status
     from ingest.worker import IngestWorker
     from territory.bus import BrokerAddress
-    from territory.commands import open_store_or_exit
     from territory.inventory import InventoryError, load_inventory
+    from territory.query import open_store_or_exit
 
     configure_logging("ingest", load_settings().log_format)
     # httpx logs every InfluxDB request at INFO: one line per batch drowns the worker's own.

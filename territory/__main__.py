@@ -1,5 +1,5 @@
 """`python -m territory` runs the CLI (the demo starts its components this way)."""
 
-from territory.cli import app
+from territory.shell.cli import app
 
 app()

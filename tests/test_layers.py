@@ -16,7 +16,7 @@ from tests.services import REPO
 
 PACKAGES = ("territory", "ingest", "optimiser", "dashboard", "devices", "bridges")
 # The command-line shell: one command that names every component.
-SHELL = ("territory/shell/", "territory/cli.py")
+SHELL = ("territory/shell/",)
 # module (path) -> packages it may import beyond the core, and why.
 PLUG_INS: dict[str, frozenset[str]] = {
     # Compare mode puts the real optimiser's live domains in the twin's closed loop.

@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 from dashboard.app import create_app
 from dashboard.config import ConsoleConfig, ConsoleConfigError, TokenSpec
 from dashboard.territory_map import load_territory_map
-from territory.cli import app
+from territory.shell.cli import app
 from territory.tokens import hash_token, matches, new_token
 from tests.dashboard.rich import write_scenario
 from tests.services import REPO

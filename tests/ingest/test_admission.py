@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from territory.cli import app
 from territory.inventory import Device, Inventory, Zone
+from territory.shell.cli import app
 from territory.store.sqlite import SqliteStore
 from tests.ingest.helpers import publisher, wait_until, worker_thread
 from tests.services import Mosquitto

@@ -147,7 +147,7 @@ def test_one_tick_publishes_safe_setpoints_and_the_plan(
 
 
 def test_cli_once_speaks_mqtt_311(mosquitto: Mosquitto, store_url: str, tmp_path: Path) -> None:
-    from territory.cli import app
+    from territory.shell.cli import app
 
     listener = Listener(mosquitto.url, SUBSCRIBED, "test-listener")
     try:

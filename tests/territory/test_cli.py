@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from territory.cli import app
 from territory.readings import Reading, Rejection, RejectReason
+from territory.shell.cli import app
 from territory.store.sqlite import SqliteStore
 
 runner = CliRunner()

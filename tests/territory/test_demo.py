@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from territory.demo import Demo
+from territory.shell.demo import Demo
 from territory.tokens import matches
 from tests.services import free_port
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from territory.cli import app
 from territory.inventory import dump_inventory, load_inventory
+from territory.shell.cli import app
 from territory.store.sqlite import SqliteStore
 from tests.bridges.gbfs.helpers import NOW, inventory, stations
 from tests.bridges.gbfs.systems import FeedServer, serving, system_files

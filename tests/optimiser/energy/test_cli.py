@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from territory.cli import app
+from territory.shell.cli import app
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "config/examples/energy.json"

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from territory.cli import app
 from territory.inventory import load_inventory
 from territory.secure import load_account, secure_init
 from territory.secure.passwords import hash_password, read_password_file, verify
 from territory.secure.principals import PrincipalError
+from territory.shell.cli import app
 from tests.services import REPO, find_binary
 from tests.territory.secure.helpers import CMD_A, INVENTORY, TEL_A, init_options, write_inventory
 

@@ -15,8 +15,9 @@ from devices.cli import inventory_export, simulate
 from devices.inventory import accept_scenarios
 from ingest.cli import ingest
 from optimiser.cli import optimise_app
-from territory.commands import broker, demo, query_app
+from territory.query import query_app
 from territory.secure.cli import secure_app
+from territory.shell.commands import broker, demo
 
 # Wherever an inventory file is asked for, a scenario file is accepted too.
 accept_scenarios()

@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from territory.broker import embedded_url
 from territory.documents import DocumentError, read_mapping
+from territory.shell.broker import embedded_url
 from territory.tokens import hash_token, new_token
 
 _STOP_GRACE_S = 4.0
