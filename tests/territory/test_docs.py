@@ -32,3 +32,23 @@ def test_every_reject_reason_is_documented() -> None:
 
     text = PAYLOADS.read_text()
     assert all(f"| `{reason.value}` |" in text for reason in RejectReason)
+
+
+def test_the_architecture_page_names_only_what_exists() -> None:
+    import re as regex
+
+    text = (PAYLOADS.parent / "architecture.md").read_text()
+    repo = PAYLOADS.parents[1]
+    named = set(
+        regex.findall(
+            r"`((?:territory|ingest|optimiser|dashboard|devices|bridges|tests)/[\w/.{}]*)`", text
+        )
+    )
+    # Files and folders (topics such as territory/plans/energy are not paths).
+    named = {path for path in named if "{" not in path and path.endswith((".py", "/"))}
+    assert len(named) > 20
+    missing = sorted(path for path in named if not (repo / path).exists())
+    assert missing == []
+    # Every top-level package has its row in the table of rooms.
+    for package in ("territory", "ingest", "optimiser", "dashboard", "bridges", "devices"):
+        assert f"| `{package}/` |" in text
