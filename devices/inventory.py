@@ -48,15 +48,10 @@ def scenario_inventory(scenario: Scenario) -> inv.Inventory:
         utc_offset_h=scenario.utc_offset_h,
         zones=[inv.Zone(id=z.id, name=z.name, x=z.x, y=z.y) for z in scenario.zones],
         devices=devices,
-        vans=[inv.Van.model_validate(v.model_dump()) for v in scenario.vans],
+        vans=list(scenario.vans),
+        # The inventory keeps a corridor's capacity; its commuters are the twin's.
         corridors=[
-            inv.Corridor(
-                id=c.id,
-                name=c.name,
-                zones=c.zones,
-                capacity_per_slot=c.capacity_per_slot,
-                slot_minutes=c.slot_minutes,
-            )
+            inv.Corridor.model_validate(c.model_dump(include=set(inv.Corridor.model_fields)))
             for c in scenario.corridors
         ],
     )

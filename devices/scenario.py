@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from territory import documents
+from territory import documents, inventory
 from territory.identifiers import Identifier
 
 ZoneProfile = Literal["residential", "commercial", "mixed", "rural"]
@@ -176,24 +176,14 @@ class AirGroup(_Group):
     background_pm25: float = Field(default=8.0, ge=0, le=500, description="PM2.5 with no traffic.")
 
 
-class Van(_Model):
-    """A rebalancing van moving bikes between stations."""
-
-    id: Identifier = Field(description="Van id, used in its command topic.")
-    zone: Identifier = Field(description="Depot zone; also the zone of its command topic.")
-    capacity: int = Field(ge=1, le=200, description="Bikes it can carry.")
-    speed_kmh: float = Field(default=25.0, gt=0, le=120, description="Mean driving speed.")
-    stop_minutes: float = Field(default=3.0, ge=0, le=60, description="Time spent at a stop.")
+# A scenario's vans are the inventory's: what the twin simulates of them is their speed and
+# stop time, which the inventory keeps too.
+Van = inventory.Van
 
 
-class Corridor(_Model):
-    """A commuting corridor whose load is spread over time slots."""
+class Corridor(inventory.Corridor):
+    """A commuting corridor: the inventory's, with the commuters the twin simulates on it."""
 
-    id: Identifier = Field(description="Corridor id.")
-    name: str = Field(description="Name shown to operators.")
-    zones: list[Identifier] = Field(min_length=1, description="Zones the corridor serves.")
-    capacity_per_slot: int = Field(gt=0, description="Passengers it carries per slot.")
-    slot_minutes: int = Field(default=15, gt=0, le=240, description="Length of a slot.")
     daily_trips: int = Field(ge=0, description="Commuter trips per day on the corridor.")
     compliance: float = Field(
         default=0.7, ge=0, le=1, description="Share of commuters who follow an assigned slot."

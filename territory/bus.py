@@ -89,7 +89,7 @@ class BrokerAddress(BaseModel):
 
     def refuse_plaintext_credentials(self) -> None:
         """A password goes in clear only to this machine (the broker's loopback listener)."""
-        if self.password is not None and not self.tls and not _is_loopback(self.host):
+        if self.password is not None and not self.tls and not is_loopback(self.host):
             raise ValueError(
                 f"refusing to send credentials unencrypted to {self.host}: use mqtts://"
             )
@@ -137,7 +137,8 @@ def default_client_id(component: str, replica: str | None = None, per_process: b
     return "-".join(parts)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`: addresses no other machine reaches."""
     if host == "localhost":
         return True
     try:

@@ -8,7 +8,6 @@ devices reach mosquitto, set up by `territory secure init`.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from typing import Any
 
@@ -37,13 +36,3 @@ async def serve(host: str, port: int, stop: asyncio.Event) -> None:
 
 def embedded_url(host: str, port: int) -> str:
     return f"mqtt://{host}:{port}?protocol=3.1.1"
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and `localhost`: addresses no other machine reaches."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

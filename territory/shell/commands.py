@@ -37,7 +37,8 @@ def broker(
     port: int = typer.Option(1883, help="Port to listen on."),
 ) -> None:
     """Run the embedded MQTT broker (amqtt, MQTT 3.1.1) until interrupted: loopback only."""
-    from territory.shell.broker import is_loopback, serve
+    from territory.bus import is_loopback
+    from territory.shell.broker import serve
 
     if not is_loopback(host):
         typer.echo(

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from devices.inventory import scenario_inventory
 from devices.scenario import load_scenario
+from territory.bus import is_loopback
 from territory.inventory import InventoryError, load_inventory
-from territory.shell.broker import is_loopback
 from territory.shell.cli import app
 
 DEMO = Path("config/territories/demo.yaml")
