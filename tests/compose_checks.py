@@ -3,6 +3,7 @@ environment against: a flag or a `TERRITORY_*` variable nobody reads fails a tes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -11,8 +12,10 @@ from pydantic import BaseModel
 
 from territory.settings import CONFIG_ENV, Settings
 from territory.store.credentials import influx_credentials
+from tests.compose import command_of, environment_of
 
 PREFIX = "TERRITORY_"
+_SECRET_PATH = re.compile(r"/run/secrets/([A-Za-z0-9_.-]+)")
 
 
 class CommandError(ValueError):
@@ -84,3 +87,29 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
     """The TERRITORY_* variables of `env` that nothing reads."""
     known = settings_variables() | credential_variables() | {CONFIG_ENV}
     return sorted(name for name in env if name.startswith(PREFIX) and name not in known)
+
+
+def problems(compose: Mapping[str, Any]) -> list[str]:
+    """What in the compose file the platform would not understand: each `territory`
+    command that the CLI refuses, each TERRITORY_* variable nothing reads, each secret a
+    service names under /run/secrets without mounting it."""
+    found = []
+    for name, spec in compose["services"].items():
+        args = command_of(spec)
+        environment = environment_of(spec)
+        if args[:1] == ["territory"]:
+            try:
+                parse_command(args[1:])
+            except CommandError as exc:
+                found.append(f"{name}: {exc}")
+        found += [
+            f"{name}: nothing reads {variable}" for variable in unknown_variables(environment)
+        ]
+        mounted = {
+            s if isinstance(s, str) else s.get("target", s["source"])
+            for s in spec.get("secrets") or []
+        }
+        named = " ".join([*args, *map(str, environment.values())])
+        for secret in sorted(set(_SECRET_PATH.findall(named)) - mounted):
+            found.append(f"{name}: /run/secrets/{secret} is not one of its secrets")
+    return found

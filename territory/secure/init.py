@@ -128,7 +128,7 @@ def secure_init(inventory: Inventory, options: SecureInitOptions) -> SecureInitR
         _hand_to_broker(layout, broker_user)
     return SecureInitResult(
         mosquitto_conf=str(layout.conf_file),
-        ca_cert=str(layout.seen(layout.ca_cert)),
+        ca_cert=str(layout.ca_cert),
         port=layout.port,
         service_port=layout.service_port,
         local_port=layout.local_port,
