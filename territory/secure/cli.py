@@ -106,6 +106,9 @@ def compose_command(
     env_file: Path = typer.Option(
         Path(".env"), "--env-file", help="docker compose's environment file (UID and GID)."
     ),
+    rotate: list[str] = typer.Option(
+        [], "--rotate", help="Issue new broker credentials for this account (repeatable)."
+    ),
 ) -> None:
     """Write the secrets docker-compose.yml reads; prints the console token once.
 
@@ -119,7 +122,9 @@ def compose_command(
     from territory.secure.compose import ComposeOptions, compose_secrets
 
     try:
-        options = ComposeOptions(out=out, inventory_file=inventory, host=host, env_file=env_file)
+        options = ComposeOptions(
+            out=out, inventory_file=inventory, host=host, env_file=env_file, rotate=rotate
+        )
         result = compose_secrets(load_inventory(inventory), options)
     except ValidationError as exc:
         _fail(describe(exc))

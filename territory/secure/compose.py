@@ -67,6 +67,9 @@ class ComposeOptions(BaseModel):
         default=Path(".env"),
         description="The environment file docker compose reads beside docker-compose.yml.",
     )
+    rotate: list[str] = Field(
+        default_factory=list, description="Broker accounts whose credentials are issued anew."
+    )
 
 
 class ComposeResult(BaseModel):
@@ -93,7 +96,7 @@ def compose_secrets(inventory: Inventory, options: ComposeOptions) -> ComposeRes
         folder.chmod(0o700)
     inventory_copy = out / "inventory.yaml"
     write_private(inventory_copy, options.inventory_file.read_text())
-    broker = secure_init(inventory, _broker_options(out / "broker", options.host))
+    broker = secure_init(inventory, _broker_options(out / "broker", options))
     written = {name: str(_keep_or_make(out / "secrets" / name)) for name in PASSWORDS}
     console, token = _console_config(out / "secrets" / CONSOLE_CONFIG, options.console_template)
     written["console_config"] = str(console)
@@ -107,12 +110,13 @@ def compose_secrets(inventory: Inventory, options: ComposeOptions) -> ComposeRes
     )
 
 
-def _broker_options(folder: Path, host: str) -> SecureInitOptions:
+def _broker_options(folder: Path, options: ComposeOptions) -> SecureInitOptions:
     """The broker's container runs as the files' owner (TERRITORY_UID). As root, that is
     root, and mosquitto would drop to its own account, which cannot read them: keep it."""
     return SecureInitOptions(
         out=folder,
-        host=host,
+        host=options.host,
+        rotate=options.rotate,
         alt_names=[BROKER_SERVICE],
         container_root=BROKER_ROOT,
         broker_user="root" if os.geteuid() == 0 else None,

@@ -27,9 +27,9 @@ def in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
 
 
-def compose_step(tmp_path: Path) -> tuple[dict[str, object], str | None, str]:
+def compose_step(tmp_path: Path, *more: str) -> tuple[dict[str, object], str | None, str]:
     """Run the command; what it printed as JSON, the token line's token, all output."""
-    options = ["--out", str(tmp_path / "out"), "--env-file", str(tmp_path / ".env")]
+    options = ["--out", str(tmp_path / "out"), "--env-file", str(tmp_path / ".env"), *more]
     result = runner.invoke(app, ["secure", "compose", *options])
     assert result.exit_code == 0, result.output
     text, _, tail = result.output.partition("\nconsole token (operator): ")
@@ -87,6 +87,17 @@ def test_a_rerun_keeps_every_secret_and_shows_no_token(tmp_path: Path) -> None:
     _, token, output = compose_step(tmp_path)
     assert token is None and "console token" not in output
     assert every_secret(tmp_path / "out") == before
+
+
+def test_rotate_issues_one_broker_account_anew(tmp_path: Path) -> None:
+    compose_step(tmp_path)
+    before = every_secret(tmp_path / "out")
+    compose_step(tmp_path, "--rotate", "ingest")
+    after = every_secret(tmp_path / "out")
+    assert {name for name in before if before[name] != after[name]} == {
+        "broker/accounts/ingest.json",
+        "broker/services.passwd",
+    }
 
 
 def test_the_env_file_keeps_what_else_it_holds(tmp_path: Path) -> None:
