@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 import pytest
 import yaml
 
-from territory.bus import BrokerAddress, connect, make_client
+from territory.bus import BrokerAddress, connect, default_client_id, make_client
 from territory.inventory import load_inventory
 from territory.store.credentials import InfluxCredentials
 from territory.store.influx import InfluxStore
@@ -37,6 +37,7 @@ from tests.compose import (
     takeovers,
     wait_for,
 )
+from tests.compose_checks import parse_command
 from tests.services import REPO
 from tests.territory.secure.probe import Probe
 
@@ -86,8 +87,13 @@ class Stack:
             return False
 
     def client_id(self, replica: str) -> str:
-        args = command_of(self.run.compose["services"][replica])
-        return args[args.index("--client-id") + 1]
+        """The client id the worker connects with, as its command and environment make
+        it (an option, a variable, or the host name and replica)."""
+        params = parse_command(command_of(self.run.compose["services"][replica])[1:])
+        env = self.service(replica).env
+        chosen = params["client_id"] or env.get("TERRITORY_INGEST__CLIENT_ID")
+        replica_name = params["replica"] or env.get("TERRITORY_INGEST__REPLICA")
+        return chosen or default_client_id("ingest", replica_name)
 
     def readings(self) -> int:
         store = self.store()
