@@ -11,6 +11,7 @@ replica's session is ever taken over.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ import httpx
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
+from cryptography import x509
 
 from territory.bus import BrokerAddress, connect, default_client_id, make_client
 from territory.inventory import load_inventory
@@ -32,6 +34,7 @@ from tests.compose import (
     LocalService,
     command_of,
     connections,
+    environment_of,
     load_compose,
     read_env_file,
     takeovers,
@@ -234,6 +237,22 @@ def assert_grafana_reads(stack: Stack) -> None:
         timeout=10,
     )
     assert written.status_code == 403  # read only
+
+
+def test_the_broker_s_certificate_names_every_host_the_services_dial(tmp_path: Path) -> None:
+    """The local run dials 127.0.0.1; in the containers, the TLS host check holds the
+    name each service dials against the certificate `secure compose` issued."""
+    out, env_file, _ = secure_compose(tmp_path)
+    compose = load_compose(read_env_file(env_file))
+    dialled = set()
+    for spec in compose["services"].values():
+        args = command_of(spec)
+        urls = [*environment_of(spec).values(), *args]
+        dialled |= {m.group(1) for url in urls if (m := re.match(r"mqtts://([^:/]+)", url))}
+    certificate = x509.load_pem_x509_certificate((out / "broker/tls/server.crt").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert dialled == {"mosquitto"}
+    assert dialled <= set(names.get_values_for_type(x509.DNSName))
 
 
 def test_a_second_client_with_a_replica_s_id_shows_as_a_takeover(stack: Stack) -> None:

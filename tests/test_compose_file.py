@@ -168,3 +168,37 @@ def test_the_image_holds_every_package_of_the_distribution() -> None:
     assert packages | {"config"} <= copied, sorted(packages - copied)
     on_disk = {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests", "bench"}
     assert on_disk <= packages, f"packages not shipped: {sorted(on_disk - packages)}"
+
+
+# Service attributes of the Compose Specification that this file may use: a misspelt one
+# (`secret:`, `enviroment:`) fails here, where no `docker compose up` runs to refuse it.
+SERVICE_KEYS = {
+    "build",
+    "command",
+    "depends_on",
+    "entrypoint",
+    "environment",
+    "healthcheck",
+    "hostname",
+    "image",
+    "ports",
+    "profiles",
+    "restart",
+    "secrets",
+    "user",
+    "volumes",
+}
+
+
+def test_every_key_is_one_compose_knows(compose: dict[str, Any]) -> None:
+    assert {key for key in compose if not key.startswith("x-")} == {
+        "services",
+        "secrets",
+        "volumes",
+    }
+    for name, spec in compose["services"].items():
+        assert set(spec) <= SERVICE_KEYS, f"{name}: {sorted(set(spec) - SERVICE_KEYS)}"
+        for secret in spec.get("secrets") or []:
+            assert secret in compose["secrets"], f"{name}: no secret {secret}"
+        for other in spec.get("depends_on") or []:
+            assert other in compose["services"], f"{name}: depends on {other}"
