@@ -72,22 +72,24 @@ class Stack:
         )
         return InfluxStore.from_url(env["TERRITORY_STORE_URL"], credentials)
 
+    def status_url(self, replica: str) -> str:
+        """Where the worker serves /metrics and /healthz (its --metrics-port, mapped)."""
+        params = parse_command(command_of(self.run.compose["services"][replica])[1:])
+        return f"http://127.0.0.1:{self.service(replica).port(params['metrics_port'])}"
+
     def metric(self, replica: str, name: str) -> float:
-        port = self.service(replica).port(9100)
-        for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text.splitlines():
+        text = httpx.get(f"{self.status_url(replica)}/metrics", timeout=5).text
+        for line in text.splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[1])
         raise AssertionError(f"{replica}: no {name} in /metrics")
 
     def subscribed(self, replica: str) -> bool:
-        port = self.service(replica).port(9100)
         try:
-            return (
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json().get("subscribed")
-                is True
-            )
+            health = httpx.get(f"{self.status_url(replica)}/healthz", timeout=2).json()
         except (httpx.HTTPError, ValueError):
             return False
+        return health.get("subscribed") is True
 
     def client_id(self, replica: str) -> str:
         """The client id the worker connects with, as its command and environment make
@@ -97,6 +99,13 @@ class Stack:
         chosen = params["client_id"] or env.get("TERRITORY_INGEST__CLIENT_ID")
         replica_name = params["replica"] or env.get("TERRITORY_INGEST__REPLICA")
         return chosen or default_client_id("ingest", replica_name)
+
+    def broker_url(self, service: str) -> str:
+        """The broker URL a service is given, mapped: the console account dials the
+        services listener as the optimiser does, a device the field one as the twin does."""
+        return self.run.address(
+            environment_of(self.run.compose["services"][service])["TERRITORY_MQTT_URL"]
+        )
 
     def readings(self) -> int:
         store = self.store()
@@ -123,30 +132,28 @@ def secure_compose(folder: Path) -> tuple[Path, Path, str]:
     return out, env_file, token_line.split(":", 1)[1].strip()
 
 
-def start_stack(folder: Path) -> Stack:
+def start_stack(stack: Stack) -> None:
     """mosquitto, InfluxDB and both ingest replicas, from the compose file."""
-    out, env_file, token = secure_compose(folder)
-    compose = load_compose(read_env_file(env_file))
-    run = ComposeRun(compose, out, folder)
-    stack = Stack(run, token)
+    run = stack.run
     run.start_mosquitto()
     run.start_influxdb()
     stack.replicas = sorted(
         name
-        for name, spec in compose["services"].items()
+        for name, spec in run.compose["services"].items()
         if command_of(spec)[:2] == ["territory", "ingest"]
     )
     for replica in stack.replicas:
         run.start(replica)
     for replica in stack.replicas:
         wait_for(lambda r=replica: stack.subscribed(r), STARTUP_S, f"{replica} subscribed")
-    return stack
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = start_stack(tmp_path)
+    out, env_file, token = secure_compose(tmp_path)
+    running = Stack(ComposeRun(load_compose(read_env_file(env_file)), out, tmp_path), token)
     try:
+        start_stack(running)
         yield running
     finally:
         running.run.stop_all()
@@ -172,9 +179,7 @@ def test_the_compose_file_runs_readings_to_plans(stack: Stack) -> None:
     wait_for(lambda: stack.readings() > 0, FLOW_S, "readings stored in InfluxDB")
 
     console = Probe(
-        BrokerAddress.from_url(
-            f"mqtts://127.0.0.1:{run.network['mosquitto:8884']}", run.host_account("console")
-        )
+        BrokerAddress.from_url(stack.broker_url("optimiser"), run.host_account("console"))
     )
     assert console.open() == "accepted"
     console.subscribe(["territory/plans/#"])
@@ -187,7 +192,8 @@ def test_the_compose_file_runs_readings_to_plans(stack: Stack) -> None:
     console.close()
 
     dashboard = run.start("dashboard")
-    base = f"http://127.0.0.1:{dashboard.port(8080)}"
+    listens = parse_command(command_of(run.compose["services"]["dashboard"])[1:])["port"]
+    base = f"http://127.0.0.1:{dashboard.port(listens)}"
     wait_for(lambda: _answers(f"{base}/healthz"), STARTUP_S, "the console serving")
     assert httpx.get(f"{base}/healthz", timeout=10).json()["status"] == "ok"
     signed_in = {"Authorization": f"Bearer {stack.token}"}
@@ -316,7 +322,7 @@ def test_two_replicas_share_a_minute_of_load_with_no_takeover(stack: Stack) -> N
     inventory = load_inventory(stack.run.out / "inventory.yaml")
     meters = sorted((d.zone, d.id) for d in inventory.by_id.values() if d.kind == "meter")
     address = BrokerAddress.from_url(
-        f"mqtts://127.0.0.1:{stack.run.network['mosquitto:8883']}",
+        stack.broker_url("simulator"),
         stack.run.host_account("simulator"),
     )
     acked = LoadPublisher(address, meters).run(LOAD_SECONDS, LOAD_RATE)
