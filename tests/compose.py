@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 import yaml
 
+from territory.secure.compose import BROKER_ROOT
 from tests.services import REPO, Influxd, find_binary, free_port, wait_for_port
 
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -253,7 +254,7 @@ class ComposeRun:
 
     # -- services -------------------------------------------------------------------
 
-    def prepare(self, name: str, extra_env: Mapping[str, str] | None = None) -> LocalService:
+    def prepare(self, name: str) -> LocalService:
         """The service's command and environment, mapped, ready to start."""
         spec = self.compose["services"][name]
         paths = self.view(name)
@@ -269,7 +270,6 @@ class ComposeRun:
             argv = [sys.executable, "-m", "territory", *argv[1:]]
         env = {"PATH": os.environ["PATH"], "HOME": str(self.folder), "PYTHONUNBUFFERED": "1"}
         env.update({k: self.address(paths(v)) for k, v in environment_of(spec).items()})
-        env.update(extra_env or {})
         log_path = self.folder / f"{name}.log"
         return LocalService(name, argv, env, log_path, listens)
 
@@ -298,10 +298,9 @@ class ComposeRun:
             wait_for_port(local)
         return service
 
-    def start_influxdb(self, name: str = "influxdb") -> dict[str, str]:
+    def start_influxdb(self, name: str = "influxdb") -> None:
         """influxd with authentication, its users made as the image makes them at first
-        start, from the environment the service's entrypoint hands the image. Returns
-        that environment."""
+        start, from the environment the service's entrypoint hands the image."""
         handed = self._run_entrypoint(name)
         if handed.get("INFLUXDB_HTTP_AUTH_ENABLED", "").lower() != "true":
             raise AssertionError(f"{name}: INFLUXDB_HTTP_AUTH_ENABLED is not true")
@@ -309,7 +308,6 @@ class ComposeRun:
         self.influxd.start()
         self.network[f"{name}:{INFLUXDB_PORT}"] = self.influxd.port
         create_users(self.influxd.url, handed)
-        return handed
 
     def _run_entrypoint(self, name: str) -> dict[str, str]:
         """Run the service's entrypoint with a stand-in for the image's own, which
@@ -347,9 +345,8 @@ class ComposeRun:
         """An account file written for the containers, its CA path mapped to this host."""
         source = self.out / "broker" / "accounts" / f"{name}.json"
         document = json.loads(source.read_text())
-        seen = PurePosixPath(document["ca_cert"])
-        root = PurePosixPath("/etc/territory/broker")
-        document["ca_cert"] = str(self.out / "broker" / seen.relative_to(root))
+        seen = PurePosixPath(document["ca_cert"]).relative_to(BROKER_ROOT)
+        document["ca_cert"] = str(self.out / "broker" / seen)
         local = self.folder / "accounts" / f"{name}.json"
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_text(json.dumps(document))

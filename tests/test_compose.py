@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -145,7 +146,7 @@ def start_stack(stack: Stack) -> None:
     for replica in stack.replicas:
         run.start(replica)
     for replica in stack.replicas:
-        wait_for(lambda r=replica: stack.subscribed(r), STARTUP_S, f"{replica} subscribed")
+        wait_for(partial(stack.subscribed, replica), STARTUP_S, f"{replica} subscribed")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -27,7 +28,7 @@ def in_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
 
 
-def compose_step(tmp_path: Path, *more: str) -> tuple[dict[str, object], str | None, str]:
+def compose_step(tmp_path: Path, *more: str) -> tuple[dict[str, Any], str | None, str]:
     """Run the command; what it printed as JSON, the token line's token, all output."""
     options = ["--out", str(tmp_path / "out"), "--env-file", str(tmp_path / ".env"), *more]
     result = runner.invoke(app, ["secure", "compose", *options])
@@ -49,7 +50,7 @@ def every_secret(out: Path) -> dict[str, bytes]:
 def test_it_writes_every_secret_the_compose_file_reads(tmp_path: Path) -> None:
     printed, token, output = compose_step(tmp_path)
     out = tmp_path / "out"
-    assert set(printed["secrets"]) == {*PASSWORDS, "console_config"}  # type: ignore[arg-type]
+    assert set(printed["secrets"]) == {*PASSWORDS, "console_config"}
     for name in PASSWORDS:
         secret = (out / "secrets" / name).read_text()
         assert len(secret) >= 43 and "\n" not in secret
