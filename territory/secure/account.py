@@ -52,13 +52,19 @@ class MqttAccount(BaseModel):
         return path if path.is_absolute() else folder / path
 
 
+def read_account(path: Path) -> MqttAccount:
+    """The account in PATH as written, its CA certificate unchecked (it may name a path
+    that exists only inside a container)."""
+    try:
+        return documents.load(MqttAccount, path, "MQTT account")
+    except DocumentError as exc:
+        raise AccountError(str(exc)) from exc
+
+
 def load_account(path: str | Path) -> tuple[MqttAccount, Path]:
     """The account in PATH and the CA certificate's resolved path."""
     path = Path(path)
-    try:
-        account = documents.load(MqttAccount, path, "MQTT account")
-    except DocumentError as exc:
-        raise AccountError(str(exc)) from exc
+    account = read_account(path)
     ca = account.ca_path(path.parent)
     if not ca.is_file():
         raise AccountError(f"{path}: ca_cert {ca} is not a file")

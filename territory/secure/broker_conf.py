@@ -15,7 +15,7 @@ that version shape the choices below:
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,6 +63,11 @@ class BrokerLayout(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     folder: Path = Field(description="The set-up's folder (absolute).")
+    seen_as: PurePosixPath | None = Field(
+        default=None,
+        description="Where the broker's container mounts the folder; None: the broker reads "
+        "the folder where it is.",
+    )
     port: int = Field(ge=1, le=65535, description="Field listener: devices, the twin (TLS).")
     service_port: int = Field(ge=1, le=65535, description="Services listener (TLS).")
     local_port: int | None = Field(
@@ -81,6 +86,12 @@ class BrokerLayout(BaseModel):
 
     def acl_file(self, listener: Listener) -> Path:
         return self.folder / f"{listener}.acl"
+
+    def seen(self, path: Path) -> PurePosixPath | Path:
+        """`path`, inside the folder, as the broker (and the containers) will open it."""
+        if self.seen_as is None:
+            return path
+        return self.seen_as / path.relative_to(self.folder).as_posix()
 
     @property
     def conf_file(self) -> Path:
@@ -125,7 +136,7 @@ per_listener_settings true
 
 # Sessions and queued QoS 1 messages survive a broker restart.
 persistence true
-persistence_location {layout.data_folder}/
+persistence_location {layout.seen(layout.data_folder)}/
 autosave_interval 30
 
 # No retained messages at all: a retained command would be obeyed again by every device
@@ -157,13 +168,13 @@ def _tls_listener(layout: BrokerLayout, listener: Listener, port: int) -> str:
 # -- {listener} listener, TLS: {who}
 listener {port}
 protocol mqtt
-certfile {layout.server_cert}
-keyfile {layout.server_key}
-cafile {layout.ca_cert}
+certfile {layout.seen(layout.server_cert)}
+keyfile {layout.seen(layout.server_key)}
+cafile {layout.seen(layout.ca_cert)}
 tls_version tlsv1.2
 allow_anonymous false
-password_file {layout.password_file(listener)}
-acl_file {layout.acl_file(listener)}
+password_file {layout.seen(layout.password_file(listener))}
+acl_file {layout.seen(layout.acl_file(listener))}
 {clientid_rule}"""
 
 
@@ -174,6 +185,6 @@ def _local_listener(layout: BrokerLayout, port: int) -> str:
 listener {port} 127.0.0.1
 protocol mqtt
 allow_anonymous false
-password_file {layout.password_file("services")}
-acl_file {layout.acl_file("services")}
+password_file {layout.seen(layout.password_file("services"))}
+acl_file {layout.seen(layout.acl_file("services"))}
 """

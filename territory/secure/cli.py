@@ -26,6 +26,15 @@ def init_command(
     host: str = typer.Option(
         "localhost", "--host", help="Broker host name clients dial (in the certificate)."
     ),
+    alt_names: list[str] = typer.Option(
+        [], "--alt-name", help="Another name the certificate is valid for (repeatable)."
+    ),
+    container_root: str | None = typer.Option(
+        None,
+        "--container-root",
+        help="Where containers mount DIR: mosquitto.conf and the account files name their "
+        "paths under it (docker-compose.yml uses /etc/territory/broker).",
+    ),
     local_port: int | None = typer.Option(
         None,
         "--local-port",
@@ -68,6 +77,8 @@ def init_command(
             port=port,
             service_port=service_port,
             host=host,
+            alt_names=alt_names,
+            container_root=container_root,
             local_port=local_port,
             simulator=simulator,
             bridges=bridge,
@@ -81,6 +92,52 @@ def init_command(
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     typer.echo(result.model_dump_json(indent=1))
+
+
+@secure_app.command("compose")
+def compose_command(
+    inventory: Path = typer.Option(
+        Path("config/territories/demo.yaml"),
+        "--inventory",
+        help="Inventory (or scenario) the platform obeys; the simulator profile runs it too.",
+    ),
+    out: Path = typer.Option(
+        Path("var/compose"), "--out", help="Folder docker-compose.yml reads its secrets from."
+    ),
+    host: str = typer.Option(
+        "localhost", "--host", help="Broker host name devices dial (in the certificate)."
+    ),
+    env_file: Path = typer.Option(
+        Path(".env"), "--env-file", help="docker compose's environment file (UID and GID)."
+    ),
+    rotate: list[str] = typer.Option(
+        [], "--rotate", help="Issue new broker credentials for this account (repeatable)."
+    ),
+) -> None:
+    """Write the secrets docker-compose.yml reads; prints the console token once.
+
+    The broker set-up for containers, InfluxDB's and Grafana's passwords, the console's
+    configuration with an operator token, and TERRITORY_UID/GID in the env file. A re-run
+    keeps every secret already written."""
+    from pydantic import ValidationError
+
+    from territory.documents import describe
+    from territory.inventory import load_inventory
+    from territory.secure.compose import ComposeOptions, compose_secrets
+
+    try:
+        options = ComposeOptions(
+            out=out, inventory_file=inventory, host=host, env_file=env_file, rotate=rotate
+        )
+        result = compose_secrets(load_inventory(inventory), options)
+    except ValidationError as exc:
+        _fail(describe(exc))
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(result.model_dump_json(indent=1))
+    if result.operator_token is not None:
+        typer.echo(f"console token (operator): {result.operator_token.get_secret_value()}")
+        typer.echo("  (shown this once: only its hash is kept, in the console configuration)")
 
 
 def _fail(message: str) -> NoReturn:

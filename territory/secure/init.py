@@ -8,6 +8,10 @@
     DIR/accounts/NAME.json             each account's credentials (mode 0600)
     DIR/data/                          the broker's persistence
 
+With `container_root`, the broker and the components run in containers that mount the
+folder (or parts of it) there: mosquitto.conf and the account files name every path as
+the containers see it, and the CA certificate stays where it is on this host.
+
 A re-run brings the folder in line with the inventory and keeps every credential it
 already issued: account files and password lines are left as they are, new devices get
 new accounts, removed ones lose theirs. `rotate` names the accounts to issue anew.
@@ -19,13 +23,13 @@ import contextlib
 import os
 import pwd
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from territory.inventory import Inventory
 from territory.secure import passwords
-from territory.secure.account import AccountError, MqttAccount, load_account, write_account
+from territory.secure.account import AccountError, MqttAccount, read_account, write_account
 from territory.secure.broker_conf import BrokerLayout, BrokerLimits, acl_text, mosquitto_conf
 from territory.secure.pki import ensure_tls
 from territory.secure.principals import LISTENERS, Bridge, Principal, principals
@@ -47,8 +51,18 @@ class SecureInitOptions(BaseModel):
         description="Name clients dial; the server certificate is valid for it, localhost "
         "and 127.0.0.1.",
     )
+    alt_names: list[str] = Field(
+        default_factory=list,
+        description="Further names the server certificate is valid for (a container "
+        "network's service name, say).",
+    )
     local_port: int | None = Field(
         default=None, ge=1, le=65535, description="Plaintext listener on 127.0.0.1, if any."
+    )
+    container_root: PurePosixPath | None = Field(
+        default=None,
+        description="Absolute path where containers mount the folder: mosquitto.conf and the "
+        "account files name their paths under it. None: the folder's own path on this host.",
     )
     simulator: bool = Field(default=True, description="Issue the twin's gateway account.")
     bridges: list[Bridge] = Field(
@@ -67,6 +81,13 @@ class SecureInitOptions(BaseModel):
         default_factory=list, description="Accounts whose credentials are issued anew."
     )
     limits: BrokerLimits = Field(default_factory=BrokerLimits, description="Broker quotas.")
+
+    @field_validator("container_root")
+    @classmethod
+    def _absolute(cls, root: PurePosixPath | None) -> PurePosixPath | None:
+        if root is not None and not root.is_absolute():
+            raise ValueError(f"the container root must be an absolute path, not {root}")
+        return root
 
 
 class SecureInitResult(BaseModel):
@@ -126,9 +147,10 @@ def _layout(options: SecureInitOptions) -> BrokerLayout:
     ports = [options.port, service_port] + [p for p in [options.local_port] if p is not None]
     if len(set(ports)) != len(ports):
         raise ValueError(f"the listeners need distinct ports, not {ports}")
-    tls = ensure_tls(folder / "tls", [options.host, "localhost", "127.0.0.1"])
+    tls = ensure_tls(folder / "tls", [options.host, *options.alt_names, "localhost", "127.0.0.1"])
     return BrokerLayout(
         folder=folder,
+        seen_as=options.container_root,
         port=options.port,
         service_port=service_port,
         local_port=options.local_port,
@@ -157,7 +179,7 @@ def _issue(
     account = MqttAccount(
         username=principal.name,
         password=SecretStr(password),
-        ca_cert=str(layout.ca_cert),
+        ca_cert=str(layout.seen(layout.ca_cert)),
         port=port,
         topics=principal.rights,
     )
@@ -173,7 +195,7 @@ def _previous(path: Path, hashed: str | None) -> MqttAccount | None:
     if hashed is None or not path.exists():
         return None
     try:
-        account, _ = load_account(path)
+        account = read_account(path)
     except AccountError:
         return None
     if not passwords.verify(account.password.get_secret_value(), hashed):

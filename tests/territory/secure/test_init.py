@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from typer.testing import CliRunner
 
 from territory.inventory import load_inventory
@@ -156,3 +158,45 @@ def test_the_broker_user_is_named_in_the_conf(tmp_path: Path) -> None:
     options = init_options(tmp_path / "broker", broker_user=me)
     result = secure_init(load_inventory(write_inventory(tmp_path)), options)
     assert f"\nuser {me}\n" in Path(result.mosquitto_conf).read_text()
+
+
+def test_a_container_root_names_every_path_as_the_containers_see_it(tmp_path: Path) -> None:
+    """The folder mounted at /etc/territory/broker: mosquitto.conf and the account files
+    name their paths there; what the command prints stays on this host; a re-run keeps
+    every credential, though no account's CA path exists on this host."""
+    inventory = load_inventory(write_inventory(tmp_path))
+    out = tmp_path / "broker"
+    options = init_options(out, container_root="/etc/territory/broker")
+    result = secure_init(inventory, options)
+    conf = Path(result.mosquitto_conf).read_text()
+    paths = re.findall(
+        r"^(?:certfile|keyfile|cafile|password_file|acl_file|persistence_location) (\S+)",
+        conf,
+        flags=re.M,
+    )
+    assert len(paths) == 11 and all(p.startswith("/etc/territory/broker/") for p in paths)
+    assert str(tmp_path) not in conf
+    for account in result.accounts.values():
+        assert (
+            json.loads(Path(account).read_text())["ca_cert"] == "/etc/territory/broker/tls/ca.crt"
+        )
+    assert result.ca_cert == str(out / "tls/ca.crt")
+    before = snapshot(out)
+    secure_init(inventory, options)
+    assert snapshot(out) == before
+
+
+def test_a_container_root_is_absolute(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        init_options(tmp_path / "broker", container_root="etc/territory")
+
+
+def test_the_certificate_holds_the_other_names_asked_for(tmp_path: Path) -> None:
+    inventory = load_inventory(write_inventory(tmp_path))
+    options = init_options(tmp_path / "broker", host="mqtt.example.org", alt_names=["mosquitto"])
+    secure_init(inventory, options)
+    certificate = x509.load_pem_x509_certificate((tmp_path / "broker/tls/server.crt").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"mqtt.example.org", "mosquitto", "localhost"} <= set(
+        names.get_values_for_type(x509.DNSName)
+    )
