@@ -9,6 +9,7 @@ COPY ingest ingest
 COPY optimiser optimiser
 COPY devices devices
 COPY dashboard dashboard
+COPY bridges bridges
 COPY config config
 RUN pip install --no-cache-dir .
 # Compiled code is cached where any user may read and add to it: compose runs the

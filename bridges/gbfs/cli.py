@@ -68,7 +68,7 @@ def poll(
             if discovered is not None:
                 options["discovered_file"] = discovered
             sources = [GbfsSource.model_validate(options)]
-        address = broker_address(mqtt or settings.mqtt_url, mqtt_auth)
+        address = broker_address(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file)
     except ValueError as exc:  # DocumentError and ValidationError are ValueErrors
         _fail(str(exc))
     listed = _inventory(inventory or settings.inventory_file, explicit=inventory is not None)

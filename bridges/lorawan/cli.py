@@ -49,7 +49,7 @@ def lorawan(
             documents.load(Mapping, mapping, "LoRaWAN mapping"),
             load_inventory(inventory or settings.inventory_file),
         )
-        address = broker_address(mqtt or settings.mqtt_url, mqtt_auth)
+        address = broker_address(mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file)
     except ValueError as exc:  # DocumentError, InventoryError and ValidationError are too
         _fail(str(exc))
     publisher = Publisher(address, "lorawan", f"territory-lorawan-{fmt}-out")

@@ -49,7 +49,7 @@ def ocpp(
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # it logs every message at INFO
     try:
         host, port = parse_listen(listen)
-        broker = broker_address(mqtt, mqtt_auth)
+        broker = broker_address(mqtt, mqtt_auth or load_settings().mqtt_auth_file)
         registry = Registry.from_inventory(load_inventory(inventory), inventory.resolve().parent)
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("--tls-cert and --tls-key come together")

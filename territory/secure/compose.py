@@ -119,6 +119,8 @@ def _broker_options(folder: Path, options: ComposeOptions) -> SecureInitOptions:
         rotate=options.rotate,
         alt_names=[BROKER_SERVICE],
         container_root=BROKER_ROOT,
+        # The compose file's bridges profile: their accounts are ready when it is used.
+        bridges=["gbfs", "lorawan"],
         broker_user="root" if os.geteuid() == 0 else None,
     )
 
