@@ -9,9 +9,8 @@ from urllib.parse import quote
 import pytest
 
 from dashboard.app import create_app
-from dashboard.config import ConsoleConfig
 from territory.store.influx import InfluxStore
-from tests.dashboard.helpers import RunningApp, seed, start_app
+from tests.dashboard.helpers import VIEWER_TOKEN, RunningApp, secured_config, seed, start_app
 from tests.services import Influxd
 from tests.territory.test_influxql import INJECTIONS
 
@@ -22,14 +21,14 @@ def console_over_influx(influxd: Influxd) -> Iterator[RunningApp]:
     store = InfluxStore.from_url(url)
     seed(store)  # type: ignore[arg-type]
     store.close()
-    running = start_app(create_app(url, config=ConsoleConfig(poll_s=0.2)))
+    running = start_app(create_app(url, config=secured_config()))
     yield running
     running.stop()
 
 
 @pytest.mark.parametrize("value", [v for v in INJECTIONS if "\x00" not in v])
 def test_injected_filters_find_nothing(console_over_influx: RunningApp, value: str) -> None:
-    with console_over_influx.client() as http:
+    with console_over_influx.client(VIEWER_TOKEN) as http:
         for params in ({"kind": value}, {"zone": value}, {"kind": "bike_station", "zone": value}):
             response = http.get("/api/devices", params=params)
             assert response.status_code == 200, (params, response.text)
@@ -41,6 +40,6 @@ def test_injected_filters_find_nothing(console_over_influx: RunningApp, value: s
 
 
 def test_honest_filters_still_work(console_over_influx: RunningApp) -> None:
-    with console_over_influx.client() as http:
+    with console_over_influx.client(VIEWER_TOKEN) as http:
         north = http.get("/api/devices", params={"kind": "bike_station", "zone": "north"})
     assert sorted(d["device_id"] for d in north.json()) == ["st-north-1", "st-north-2"]

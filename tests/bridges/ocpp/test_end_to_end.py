@@ -79,6 +79,8 @@ def test_an_overloaded_feeder_is_planned_within_its_limit_over_ocpp(
                 "--once",
                 "--domain",
                 "energy",
+                "--inventory",
+                str(bridge.inventory),
             ],
             cwd=REPO,
             capture_output=True,
