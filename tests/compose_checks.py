@@ -26,7 +26,7 @@ def parse_command(args: list[str]) -> dict[str, Any]:
     """Parse `territory ARGS` as the CLI would, down to its subcommand, without running
     it; the subcommand's parameters. Typer bundles its own copy of click, so commands
     and groups are told apart by what they do, not by their class."""
-    from territory.cli import app
+    from territory.shell.cli import app
 
     command: Any = typer.main.get_command(app)
     name, parent, rest = "territory", None, list(args)

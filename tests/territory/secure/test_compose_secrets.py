@@ -13,8 +13,8 @@ from cryptography import x509
 from typer.testing import CliRunner
 
 from dashboard.config import load_console_config, require_tokens
-from territory.cli import app
 from territory.secure.compose import PASSWORDS, update_env_file
+from territory.shell.cli import app
 from territory.tokens import matches
 from tests.services import REPO
 
