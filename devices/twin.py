@@ -39,6 +39,14 @@ class Sink(Protocol):
     def publish(self, topic: str, payload: bytes) -> None: ...
 
 
+class ChargePoints(Protocol):
+    """Where chargers driven over OCPP report instead of publishing (`devices.ocpp_fleet`)."""
+
+    def drives(self, device_id: str) -> bool: ...
+
+    def report(self, charger: ChargerState, stamp: float) -> None: ...
+
+
 class Twin:
     """One territory, seeded, advancing in simulated time."""
 
@@ -65,6 +73,8 @@ class Twin:
         self.published: Counter[str] = Counter()  # messages sent, by kind
         self.commands: Counter[str] = Counter()  # commands obeyed, by type
         self.rejected_commands: Counter[str] = Counter()
+        # Set by an OCPP run: its chargers report to their charge points, not to `sink`.
+        self.chargepoints: ChargePoints | None = None
         self.cloud = 0.3
         self.zone_clouds = {z.id: 0.0 for z in scenario.zones}
         self.start = clock.sim_now()
@@ -198,6 +208,16 @@ class Twin:
         }
 
     def _publish(self, device: Device, t: float) -> None:
+        points = self.chargepoints
+        if (
+            points is not None
+            and isinstance(device, ChargerState)
+            and points.drives(device.device_id)
+        ):
+            # A charge point tells the bridge over OCPP, and the bridge publishes the reading.
+            points.report(device, self.clock.stamp(t))
+            self.published[device.kind] += 1
+            return
         sampler = self._samplers.get(device.kind)
         if sampler is not None:
             sampler(device)
