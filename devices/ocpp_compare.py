@@ -81,7 +81,7 @@ class OcppLoop:
         self.bridge, port = self.fleet.run(self._serve(registry, publish, settings))
 
         def to_bridge(topic: str, payload: bytes) -> None:
-            self.fleet.loop.call_soon_threadsafe(self.bridge.on_feeder_reading, topic, payload)
+            self.fleet.after_reports(lambda: self.bridge.on_feeder_reading(topic, payload))
 
         tap.tap = to_bridge
         self.fleet.connect(f"ws://127.0.0.1:{port}")
@@ -114,8 +114,13 @@ class OcppLoop:
         if setpoints:
             self.fleet.run(self._send(setpoints))
             self.twin.commands["ChargerSetpoint"] += len(setpoints)
+        stamp = self.twin.clock.stamp(self.twin.t)
         for point in self.fleet.points.values():
             self.twin.grid.refresh(point.charger, self.twin.t)
+            # A charger that changes its draw on a new profile says so at once (a meter value
+            # on the change), as chargers do: the bridge must not take an EV draw that it has
+            # not been told of yet for base load.
+            self.fleet.report(point.charger, stamp)
         return [c for c in commands if not isinstance(c, ChargerSetpoint)]
 
     async def _send(self, setpoints: list[ChargerSetpoint]) -> None:

@@ -105,6 +105,7 @@ class ChargePointFleet:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # nothing waiting to be told
         self._idle.set()
+        self._after: list[Callable[[], None]] = []  # run once the snapshots before them are told
         self._worker: asyncio.Task[None] | None = None
 
     # -- the twin's thread -----------------------------------------------------------------
@@ -136,6 +137,12 @@ class ChargePointFleet:
     def report(self, charger: ChargerState, stamp: float) -> None:
         snapshot = Snapshot.of(charger, stamp, self.clock)
         self.loop.call_soon_threadsafe(self._hand_over, charger.device_id, snapshot)
+
+    def after_reports(self, callback: Callable[[], None]) -> None:
+        """Run `callback` on the fleet's loop once the snapshots handed over so far are told
+        (a feeder reading reaches the bridge after its chargers' readings, as it would if
+        they all reported at once)."""
+        self.loop.call_soon_threadsafe(self._hand_over_after, callback)
 
     def flush(self) -> None:
         """Wait until every snapshot handed over has been told to the bridge."""
@@ -178,6 +185,12 @@ class ChargePointFleet:
     async def _start_worker(self) -> asyncio.Task[None]:
         return asyncio.create_task(self._work(), name="ocpp-fleet-worker")
 
+    def _hand_over_after(self, callback: Callable[[], None]) -> None:
+        if self._idle.is_set():
+            callback()
+            return
+        self._after.append(callback)
+
     def _hand_over(self, device_id: str, snapshot: Snapshot) -> None:
         point = self.points[device_id]
         if point.pending is not None:
@@ -192,7 +205,10 @@ class ChargePointFleet:
             await self._wake.wait()
             self._wake.clear()
             due = [p for p in self.points.values() if p.pending is not None]
+            waiting, self._after = self._after, []
             await asyncio.gather(*(self._tell_pending(p) for p in due))
+            for callback in waiting:
+                callback()
             if not any(p.pending is not None for p in self.points.values()):
                 self._idle.set()
             else:

@@ -75,6 +75,7 @@ class Twin:
         self.rejected_commands: Counter[str] = Counter()
         # Set by an OCPP run: its chargers report to their charge points, not to `sink`.
         self.chargepoints: ChargePoints | None = None
+        self._sessions: dict[str, float | None] = {}  # device id → departure of its vehicle
         self.cloud = 0.3
         self.zone_clouds = {z.id: 0.0 for z in scenario.zones}
         self.start = clock.sim_now()
@@ -155,8 +156,22 @@ class Twin:
         )
         clouds = self._weather(dt)
         self.grid.step(t, dt, hour, sun, clouds, self.rng["ev"], self.kpis)
+        if self.chargepoints is not None:
+            self._report_plugging(t)
         self.bikes.step(t, dt, hour, self.rng["bikes"], self.kpis)
         self.flows.step(t, self.kpis)
+
+    def _report_plugging(self, t: float) -> None:
+        """A charge point says at once that a vehicle came or left (StartTransaction,
+        StopTransaction), not at its next meter value."""
+        points = self.chargepoints
+        assert points is not None
+        for charger in self.grid.chargers:
+            session = charger.departure if charger.plugged else None
+            if self._sessions.get(charger.device_id) != session:
+                self._sessions[charger.device_id] = session
+                if points.drives(charger.device_id):
+                    points.report(charger, self.clock.stamp(t))
 
     def _weather(self, dt: float) -> dict[str, float]:
         """Cloud cover wandering slowly, a little different per zone; returns PV factors."""
