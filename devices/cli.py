@@ -14,7 +14,7 @@ import typer
 
 from devices.live import parse_duration
 
-IN_PROCESS = "in-process"  # --ocpp without a URL (--compare): a bridge in this process
+IN_PROCESS = "in-process"  # --compare --ocpp in-process: a bridge in this process
 
 if TYPE_CHECKING:
     from devices.scenario import Scenario
@@ -67,10 +67,8 @@ def simulate(
     ocpp: str | None = typer.Option(
         None,
         "--ocpp",
-        is_flag=False,
-        flag_value=IN_PROCESS,
         help="The chargers connect as OCPP charge points to this bridge, ws://HOST:PORT "
-        "(--compare: --ocpp alone runs a bridge in this process).",
+        f"(--compare: --ocpp {IN_PROCESS} runs a bridge in this process).",
     ),
     ocpp_passwords: Path | None = typer.Option(
         None,
@@ -92,7 +90,7 @@ def simulate(
         _fail(str(exc), 2)
     if compare:
         if ocpp not in (None, IN_PROCESS):
-            _fail("--compare runs its own bridge: give --ocpp without a URL", 2)
+            _fail(f"--compare runs its own bridge: --ocpp {IN_PROCESS}, not a URL", 2)
         over_ocpp = ocpp is not None
         _compare(scenario, seed, speed, duration_s or 86400.0, policy, report, date, over_ocpp)
         return

@@ -210,6 +210,9 @@ class ChargePointFleet:
             for callback in waiting:
                 callback()
             if not any(p.pending is not None for p in self.points.values()):
+                waiting, self._after = self._after, []
+                for callback in waiting:  # handed over while the round ran
+                    callback()
                 self._idle.set()
             else:
                 self._wake.set()
