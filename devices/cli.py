@@ -14,6 +14,8 @@ import typer
 
 from devices.live import parse_duration
 
+IN_PROCESS = "in-process"  # --compare --ocpp in-process: a bridge in this process
+
 if TYPE_CHECKING:
     from devices.scenario import Scenario
     from territory.bus import BrokerAddress
@@ -62,6 +64,18 @@ def simulate(
     date: str | None = typer.Option(
         None, "--date", help="--compare: day to simulate, YYYY-MM-DD (default: today)."
     ),
+    ocpp: str | None = typer.Option(
+        None,
+        "--ocpp",
+        help="The chargers connect as OCPP charge points to this bridge, ws://HOST:PORT "
+        f"(--compare: --ocpp {IN_PROCESS} runs a bridge in this process).",
+    ),
+    ocpp_passwords: Path | None = typer.Option(
+        None,
+        "--ocpp-passwords",
+        help="--ocpp: folder of the charge points' password files "
+        "(territory inventory export --ocpp-passwords).",
+    ),
 ) -> None:
     """Run a simulated territory: every device publishes on its own schedule and obeys commands."""
     from devices.scenario import ScenarioError, load_scenario
@@ -75,15 +89,21 @@ def simulate(
     except (ScenarioError, ValueError) as exc:
         _fail(str(exc), 2)
     if compare:
-        _compare(scenario, seed, speed, duration_s or 86400.0, policy, report, date)
-    else:
-        try:
-            broker = BrokerAddress.from_url(
-                mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file
-            )
-        except ValueError as exc:
-            _fail(str(exc), 2)
-        _live(scenario, broker, seed, faults, speed or 1.0, duration_s)
+        if ocpp not in (None, IN_PROCESS):
+            _fail(f"--compare runs its own bridge: --ocpp {IN_PROCESS}, not a URL", 2)
+        over_ocpp = ocpp is not None
+        _compare(scenario, seed, speed, duration_s or 86400.0, policy, report, date, over_ocpp)
+        return
+    if ocpp is not None and (ocpp == IN_PROCESS or ocpp_passwords is None):
+        _fail("--ocpp needs the bridge's URL, ws://HOST:PORT, and --ocpp-passwords DIR", 2)
+    try:
+        broker = BrokerAddress.from_url(
+            mqtt or settings.mqtt_url, mqtt_auth or settings.mqtt_auth_file
+        )
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    chargepoints = None if ocpp is None or ocpp_passwords is None else (ocpp, ocpp_passwords)
+    _live(scenario, broker, seed, faults, speed or 1.0, duration_s, chargepoints)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -106,19 +126,30 @@ def _live(
     faults: float,
     speed: float,
     duration_s: float | None,
+    chargepoints: tuple[str, Path] | None = None,
 ) -> None:
     from devices.gateway import BrokerUnreachable
     from devices.live import LiveRun
 
     try:
         run = LiveRun(
-            scenario, broker, seed=seed, faults=faults, speed=speed, duration_s=duration_s
+            scenario,
+            broker,
+            seed=seed,
+            faults=faults,
+            speed=speed,
+            duration_s=duration_s,
+            ocpp=chargepoints,
         )
         run.connect()
     except ValueError as exc:
         _fail(str(exc), 2)
     except BrokerUnreachable as exc:
         _fail(str(exc), 1)
+    except OSError as exc:  # the bridge refused the charge points or is not there
+        run.close()
+        run.gateway.close()
+        _fail(f"OCPP bridge: {exc}", 1)
     _stop_on_signals(run.stop)
     typer.echo(run.banner())
     run.run()
@@ -133,6 +164,7 @@ def _compare(
     policy: str,
     report: Path | None,
     date: str | None,
+    ocpp: bool = False,
 ) -> None:
     from devices.compare import compare, start_of_day
     from devices.policies import load_policy
@@ -146,9 +178,11 @@ def _compare(
     _stop_on_signals(stop)
     typer.echo(
         f"comparing {scenario.name} (seed {seed}, {duration_s / 3600:g} h simulated) "
-        f"without and with {policy}"
+        f"without and with {policy}" + (" over OCPP" if ocpp else "")
     )
-    result = compare(scenario, seed, start, duration_s, factory, policy, speed=speed, stop=stop)
+    result = compare(
+        scenario, seed, start, duration_s, factory, policy, speed=speed, stop=stop, ocpp=ocpp
+    )
     if stop.is_set():
         _fail("interrupted: no comparison written", 130)
     path = report or Path("var") / f"compare-{scenario.name}-seed{seed}.json"
@@ -162,14 +196,28 @@ def inventory_export(
     out: Path | None = typer.Option(
         None, "--out", help="Write the inventory here (default: standard output)."
     ),
+    ocpp_passwords: Path | None = typer.Option(
+        None,
+        "--ocpp-passwords",
+        help="Make every charger an OCPP connector (security profile 1) with its password "
+        "file in this folder (mode 0600; an existing one is kept).",
+    ),
+    seed: int = typer.Option(
+        0, "--seed", help="--ocpp-passwords: the twin's seed (its chargers' versions and quirks)."
+    ),
 ) -> None:
     """Write the inventory a scenario describes: zones, every device and its limits."""
-    from devices.inventory import scenario_inventory
+    from devices.inventory import ocpp_inventory, scenario_inventory
     from devices.scenario import ScenarioError, load_scenario
     from territory.inventory import dump_inventory
 
     try:
-        text = dump_inventory(scenario_inventory(load_scenario(territory)))
+        scenario = load_scenario(territory)
+        if ocpp_passwords is None:
+            inventory = scenario_inventory(scenario)
+        else:
+            inventory = ocpp_inventory(scenario, ocpp_passwords, seed)
+        text = dump_inventory(inventory)
     except ScenarioError as exc:
         typer.echo(f"territory inventory export: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -7,6 +7,7 @@ same seed and so the same demand: the only difference is the policy acting every
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 from devices.clock import VirtualClock
 from devices.kpis import KPI_DESCRIPTIONS
 from devices.observe import ObservingSink, observe
+from devices.ocpp_compare import FeederTap, OcppLoop
 from devices.policies import PolicyFactory
 from devices.scenario import Scenario
 from devices.simulator import Loop
@@ -119,18 +121,25 @@ def run_arm(
     control_every_s: float,
     speed: float | None = None,
     stop: threading.Event | None = None,
+    ocpp: bool = False,
 ) -> Arm:
-    """One seeded run on a virtual clock, with the policy from `factory` if any."""
+    """One seeded run on a virtual clock, with the policy from `factory` if any; with
+    `ocpp`, the policy drives the chargers through a bridge (`devices.ocpp_compare`)."""
     clock = VirtualClock(start, speed)
     policy = factory(scenario) if factory is not None else None
     # A policy with a `telemetry` sink gets every message, as a broker subscriber would.
     sink = ObservingSink(forward=getattr(policy, "telemetry", None))
-    twin = Twin(scenario, clock, sink, seed=seed)
+    tap = FeederTap(sink)
+    twin = Twin(scenario, clock, tap, seed=seed)
+    over = OcppLoop(twin, seed, sink, tap) if ocpp and policy is not None else None
     controller = None
     if policy is not None:
 
         def controller() -> list[Any]:
-            return list(policy(observe(twin, sink)))
+            if over is not None:
+                over.quiet()
+            commands = list(policy(observe(twin, sink)))
+            return over.deliver(commands) if over is not None else commands
 
     loop = Loop(
         twin,
@@ -140,7 +149,12 @@ def run_arm(
         controller=controller,
         control_every_s=control_every_s,
     )
-    loop.run()
+    try:
+        with over.clock() if over is not None else contextlib.nullcontext():
+            loop.run()
+    finally:
+        if over is not None:
+            over.close()
     return Arm(
         kpis=twin.kpis.as_dict(),
         published=sum(twin.published.values()),
@@ -159,7 +173,14 @@ def compare(
     control_every_s: float = 60.0,
     speed: float | None = None,
     stop: threading.Event | None = None,
+    ocpp: bool = False,
 ) -> Comparison:
+    """Without the policy, then with it (its chargers driven over OCPP if `ocpp`)."""
     baseline = run_arm(scenario, seed, start, duration_s, None, control_every_s, speed, stop)
-    controlled = run_arm(scenario, seed, start, duration_s, factory, control_every_s, speed, stop)
-    return Comparison(scenario.name, seed, start, duration_s, policy_name, baseline, controlled)
+    controlled = run_arm(
+        scenario, seed, start, duration_s, factory, control_every_s, speed, stop, ocpp
+    )
+    notes = ["with: chargers driven over OCPP through a bridge in this process"] if ocpp else []
+    return Comparison(
+        scenario.name, seed, start, duration_s, policy_name, baseline, controlled, notes
+    )

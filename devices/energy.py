@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devices import profiles
@@ -86,6 +87,10 @@ class ChargerState(Device):
     setpoint_kw: float | None = None
     valid_until: float = 0.0  # simulated time
     integrated_at: float = 0.0
+    delivered_kwh: float = 0.0  # the point's energy register: every session's energy
+    # The most the charger lets the vehicle draw at a simulated time, from the charging
+    # profiles it holds (a charger driven over OCPP); None: no profile limits it.
+    limiter: Callable[[float], float | None] | None = None
 
     @property
     def status(self) -> str:
@@ -96,9 +101,9 @@ class ChargerState(Device):
     def integrate(self, t: float) -> None:
         """Deliver the energy drawn since the last call at the power that held."""
         if self.plugged and self.power_kw > 0 and t > self.integrated_at:
-            self.remaining_kwh = max(
-                0.0, self.remaining_kwh - self.power_kw * (t - self.integrated_at) / 3600.0
-            )
+            drawn = min(self.remaining_kwh, self.power_kw * (t - self.integrated_at) / 3600.0)
+            self.remaining_kwh -= drawn
+            self.delivered_kwh += drawn
         self.integrated_at = t
 
     def decide(self, t: float, horizon_s: float) -> None:
@@ -108,6 +113,9 @@ class ChargerState(Device):
             cap = self.max_kw
             if self.setpoint_kw is not None and t < self.valid_until:
                 cap = min(cap, self.setpoint_kw)
+            if self.limiter is not None:
+                limit = self.limiter(t)
+                cap = cap if limit is None else min(cap, limit)
             power = max(0.0, min(cap, self.remaining_kwh * 3600.0 / horizon_s))
         self.feeder.ev_kw += power - self.power_kw
         self.power_kw = power
@@ -214,6 +222,11 @@ class EnergyGrid:
         charger.remaining_kwh = charger.mean_energy_kwh
         charger.departure = t + 3600.0 * rng.uniform(6.0, 12.0)
         charger.integrated_at = t
+        charger.decide(t, self.horizon_s)
+
+    def refresh(self, charger: ChargerState, t: float) -> None:
+        """Its limits changed (a profile arrived): the vehicle draws what they allow now."""
+        charger.integrate(t)
         charger.decide(t, self.horizon_s)
 
     def apply_setpoint(

@@ -10,11 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from devices.ocpp_points import CONNECTOR_ID, ensure_password, point_models
 from devices.scenario import GROUP_SECTIONS, Scenario, load_scenario
 from territory import inventory as inv
 
 # A document with one of these sections is a scenario, not an inventory.
 SCENARIO_SECTIONS = frozenset({*GROUP_SECTIONS, "feeders", "periods", "faults"})
+# What the bridge assumes of a vehicle that does not say (OCPP 1.6): a typical stay by use.
+DEFAULT_DWELL_H = {"home": 10.0, "work": 8.5, "public": 1.5, "fleet": 10.0}
 
 
 def scenario_inventory(scenario: Scenario) -> inv.Inventory:
@@ -55,6 +58,32 @@ def scenario_inventory(scenario: Scenario) -> inv.Inventory:
             for c in scenario.corridors
         ],
     )
+
+
+def ocpp_inventory(scenario: Scenario, passwords: Path, seed: int = 0) -> inv.Inventory:
+    """The scenario's inventory with every charger an OCPP connector (security profile 1,
+    its password file in `passwords`, its quirks as the twin of that seed has them)."""
+    inventory = scenario_inventory(scenario)
+    chargers = {spec.device_id: spec for spec in scenario.devices() if spec.kind == "ev_charger"}
+    models = point_models(list(chargers), seed)
+    devices = []
+    for device in inventory.devices:
+        spec = chargers.get(device.id)
+        if spec is not None:
+            group = getattr(scenario, spec.section)[spec.group]
+            model = models[device.id]
+            connector = inv.OcppConnector(
+                charge_point_id=model.charge_point_id,
+                connector_id=CONNECTOR_ID,
+                password_file=str(ensure_password(passwords, model.charge_point_id).resolve()),
+                security_profile=1,
+                quirks=model.quirks,
+                default_energy_kwh=group.mean_energy_kwh,
+                default_dwell_h=DEFAULT_DWELL_H[group.use],
+            )
+            device = device.model_copy(update={"ocpp": connector})
+        devices.append(device)
+    return inventory.model_copy(update={"devices": devices})
 
 
 def _feeder(scenario: Scenario, feeder_id: str) -> inv.Device:

@@ -6,10 +6,13 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from devices.clock import Clock, RealClock
 from devices.gateway import MqttGateway
+from devices.ocpp_fleet import ChargePointFleet
+from devices.ocpp_points import point_models, read_password
 from devices.scenario import Scenario
 from devices.simulator import Loop
 from devices.twin import Twin
@@ -41,6 +44,7 @@ class LiveRun:
     duration_s: float | None = None
     clock: Clock | None = None
     bad_commands: int = 0
+    ocpp: tuple[str, Path] | None = None  # the bridge's URL and the passwords' folder
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
@@ -51,18 +55,45 @@ class LiveRun:
         self.twin = Twin(
             self.scenario, self.clock, self.gateway, seed=self.seed, fault_share=self.faults
         )
+        self.fleet: ChargePointFleet | None = None
+        if self.ocpp is not None:
+            url, passwords = self.ocpp
+            ids = [c.device_id for c in self.twin.grid.chargers]
+            self.fleet = ChargePointFleet(
+                self.twin.grid.chargers,
+                point_models(ids, self.seed),
+                lambda cp_id: read_password(passwords, cp_id),
+                self.clock,
+            )
+            self.fleet_url = url.rstrip("/").removesuffix("/ocpp")
 
     def banner(self) -> str:
         zones = len(self.scenario.zones)
-        return (
+        text = (
             f"simulating {self.scenario.name}: {len(self.twin.devices)} devices in {zones} zones "
             f"-> {self.gateway.address.url} (one gateway connection; seed {self.seed}, "
             f"speed x{self.speed:g}, faults {self.faults:.0%})"
         )
+        if self.fleet is not None:
+            versions = [p.station.version for p in self.fleet.points.values()]
+            text += (
+                f"; {len(versions)} chargers as OCPP charge points -> {self.fleet_url}/ocpp "
+                f"({versions.count('1.6')} on 1.6, {versions.count('2.0.1')} on 2.0.1)"
+            )
+        return text
 
     def connect(self) -> None:
-        """Connect to the broker (BrokerUnreachable says why not)."""
+        """Connect to the broker (BrokerUnreachable says why not), then the charge points
+        to the bridge (OSError says why not)."""
         self.gateway.start()
+        if self.fleet is not None:
+            self.fleet.start(self.fleet_url)
+            self.twin.chargepoints = self.fleet
+
+    def close(self) -> None:
+        """Disconnect the charge points (the gateway closes when `run` ends)."""
+        if self.fleet is not None:
+            self.fleet.close()
 
     def run(self) -> None:
         """Publish until the duration is over or `stop` is set; needs `connect()` first."""
@@ -79,6 +110,7 @@ class LiveRun:
         try:
             loop.run()
         finally:
+            self.close()
             self.gateway.close()
         self.bad_commands = loop.bad_commands
 
@@ -101,4 +133,5 @@ class LiveRun:
             "commands": dict(self.twin.commands),
             "rejected_commands": dict(self.twin.rejected_commands),
             "kpis": self.twin.kpis.as_dict(),
+            "ocpp": {} if self.fleet is None else dict(self.fleet.counts),
         }

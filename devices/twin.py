@@ -39,6 +39,14 @@ class Sink(Protocol):
     def publish(self, topic: str, payload: bytes) -> None: ...
 
 
+class ChargePoints(Protocol):
+    """Where chargers driven over OCPP report instead of publishing (`devices.ocpp_fleet`)."""
+
+    def drives(self, device_id: str) -> bool: ...
+
+    def report(self, charger: ChargerState, stamp: float) -> None: ...
+
+
 class Twin:
     """One territory, seeded, advancing in simulated time."""
 
@@ -65,6 +73,9 @@ class Twin:
         self.published: Counter[str] = Counter()  # messages sent, by kind
         self.commands: Counter[str] = Counter()  # commands obeyed, by type
         self.rejected_commands: Counter[str] = Counter()
+        # Set by an OCPP run: its chargers report to their charge points, not to `sink`.
+        self.chargepoints: ChargePoints | None = None
+        self._sessions: dict[str, float | None] = {}  # device id → departure of its vehicle
         self.cloud = 0.3
         self.zone_clouds = {z.id: 0.0 for z in scenario.zones}
         self.start = clock.sim_now()
@@ -145,8 +156,22 @@ class Twin:
         )
         clouds = self._weather(dt)
         self.grid.step(t, dt, hour, sun, clouds, self.rng["ev"], self.kpis)
+        if self.chargepoints is not None:
+            self._report_plugging(t)
         self.bikes.step(t, dt, hour, self.rng["bikes"], self.kpis)
         self.flows.step(t, self.kpis)
+
+    def _report_plugging(self, t: float) -> None:
+        """A charge point says at once that a vehicle came or left (StartTransaction,
+        StopTransaction), not at its next meter value."""
+        points = self.chargepoints
+        assert points is not None
+        for charger in self.grid.chargers:
+            session = charger.departure if charger.plugged else None
+            if self._sessions.get(charger.device_id) != session:
+                self._sessions[charger.device_id] = session
+                if points.drives(charger.device_id):
+                    points.report(charger, self.clock.stamp(t))
 
     def _weather(self, dt: float) -> dict[str, float]:
         """Cloud cover wandering slowly, a little different per zone; returns PV factors."""
@@ -198,6 +223,16 @@ class Twin:
         }
 
     def _publish(self, device: Device, t: float) -> None:
+        points = self.chargepoints
+        if (
+            points is not None
+            and isinstance(device, ChargerState)
+            and points.drives(device.device_id)
+        ):
+            # A charge point tells the bridge over OCPP, and the bridge publishes the reading.
+            points.report(device, self.clock.stamp(t))
+            self.published[device.kind] += 1
+            return
         sampler = self._samplers.get(device.kind)
         if sampler is not None:
             sampler(device)

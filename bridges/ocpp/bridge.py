@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bridges.ocpp import clock
 from bridges.ocpp.feeders import BaseLoad, floor_shares, reflex_limits
 from bridges.ocpp.profiles import ProfileRequest
 from bridges.ocpp.registry import FeederEntry, Registry
@@ -46,6 +47,7 @@ class BridgeSettings:
     reflex_margin: float = 0.05  # share of the limit the reflex leaves free
     floor_revision_share: float = 0.05  # base load rise (share of the limit) that revises floors
     stale_after_heartbeats: float = 3.0  # silent for this many heartbeats: stale
+    floor_revision_delay_s: float = FLOOR_REVISION_DELAY_S  # a plan's set-points gathered
 
 
 class Bridge:
@@ -96,7 +98,7 @@ class Bridge:
         except SetpointError as exc:
             self._dead_letter(RejectReason.INVALID_SETPOINT, topic, bytes(payload), str(exc))
             return
-        now = time.time()
+        now = clock.now()
         current = self.stations[connector.charge_point_id].limits.get(connector.connector_id)
         if setpoint.valid_until <= now or (current is not None and setpoint.ts < current.issued):
             self.counts["setpoints_outdated"] += 1
@@ -124,7 +126,7 @@ class Bridge:
             feeder_kw = float(reading["activePower"])
         except (ValueError, KeyError, TypeError):
             return  # ingest dead-letters it; the bridge only acts on sound readings
-        now = time.time()
+        now = clock.now()
         drawing = self._drawing(feeder)
         self.base[feeder.id].add(now, feeder_kw - sum(drawing.values()))
         rise = self.base[feeder.id].peak_kw - self._floor_base[feeder.id]
@@ -167,7 +169,8 @@ class Bridge:
         self._floors_due.add(feeder_id)
         if self._floor_timer is None:
             loop = asyncio.get_running_loop()
-            self._floor_timer = loop.call_later(FLOOR_REVISION_DELAY_S, self._revise_due)
+            delay = self.settings.floor_revision_delay_s
+            self._floor_timer = loop.call_later(delay, self._revise_due)
 
     def _revise_due(self) -> None:
         due, self._floors_due, self._floor_timer = self._floors_due, set(), None
@@ -175,7 +178,7 @@ class Bridge:
 
     def revise_floors(self, feeders: list[FeederEntry]) -> None:
         """Share each feeder's EV allowance again, and set every station's max profile."""
-        now = time.time()
+        now = clock.now()
         touched: set[str] = set()
         for feeder in feeders:
             base = self.base[feeder.id].peak_kw
@@ -222,6 +225,13 @@ class Bridge:
         self.counts["stale" if stale else "answering_again"] += 1
         self._alert("stale" if stale else "answering", station.id, f"{station.id} {why}")
 
+    def settled(self) -> bool:
+        """No floor revision pending and every connected charger holds what it should: what a
+        simulation on a virtual clock waits for before letting time pass."""
+        return self._floor_timer is None and all(
+            s.settled() for s in self.stations.values() if s.link is not None
+        )
+
     def check_silence(self, now: float) -> None:
         """A connected charge point silent for several heartbeats is reported stale
         (`now` on the monotonic clock)."""
@@ -236,7 +246,7 @@ class Bridge:
 
     def status(self) -> dict[str, Any]:
         return {
-            "ts": round(time.time(), 3),
+            "ts": round(clock.now(), 3),
             "connected": sum(s.link is not None for s in self.stations.values()),
             "charge_points": len(self.stations),
             "stale": sorted(s.id for s in self.stations.values() if s.stale),
@@ -255,7 +265,7 @@ class Bridge:
         self.publish(
             ALERTS,
             {
-                "ts": round(time.time(), 3),
+                "ts": round(clock.now(), 3),
                 "rule": rule,
                 "charge_point": charge_point,
                 "message": message,

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from websockets.exceptions import ConnectionClosed
 
+from bridges.ocpp import clock
 from bridges.ocpp.profiles import STATION, Capabilities, ChargerConfig, ProfileRequest, request
 from bridges.ocpp.registry import ChargePointEntry
 from bridges.ocpp.telemetry import ConnectorState
@@ -81,6 +82,7 @@ class Station:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._heard = False
+        self._busy = False  # the pusher is talking to the charger
 
     @property
     def id(self) -> str:
@@ -95,6 +97,7 @@ class Station:
         self.capabilities = None
         self._held.clear()
         self._heard = False
+        self._busy = False
         self.last_heard = time.monotonic()
         self._task = asyncio.create_task(self._run(link), name=f"ocpp-push-{self.id}")
 
@@ -181,6 +184,18 @@ class Station:
             )
         return wanted
 
+    def settled(self) -> bool:
+        """The pusher has nothing left to send: every profile wanted now is held (or was
+        answered). A charger not heard from yet is not asked anything, so it is settled."""
+        if not self._heard:
+            return True
+        if self._wake.is_set() or self._busy or self.capabilities is None:
+            return False
+        return all(
+            self._held.get((p.purpose, p.connector_id)) == _fingerprint(p)
+            for p in self.desired(clock.now())
+        )
+
     # -- the pusher ----------------------------------------------------------------------
 
     async def _run(self, link: StationLink) -> None:
@@ -189,6 +204,7 @@ class Station:
             self._wake.clear()
             if not self._heard:
                 continue  # a charger is asked nothing before its first message
+            self._busy = True
             try:
                 await self._sync(link)
             except TimeoutError:
@@ -197,12 +213,14 @@ class Station:
                 self._wake.set()
             except ConnectionClosed:
                 return
+            finally:
+                self._busy = False
 
     async def _sync(self, link: StationLink) -> None:
         if self.capabilities is None:
             config = await link.read_config()
             self.capabilities = Capabilities(config, set(self.entry.quirks))
-        for profile in self.desired(time.time()):
+        for profile in self.desired(clock.now()):
             key = (profile.purpose, profile.connector_id)
             fingerprint = _fingerprint(profile)
             if self._held.get(key) != fingerprint:

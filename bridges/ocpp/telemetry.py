@@ -11,11 +11,11 @@ inventory's defaults, marked `assumed`.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from bridges.ocpp import clock
 from bridges.ocpp.registry import Connector
 
 Status = Literal["available", "charging", "occupied", "outOfService"]
@@ -76,7 +76,7 @@ class ConnectorState:
     power_kw: float = 0.0
     energy_kwh: float | None = None
     energy_ts: float | None = None
-    ts: float = field(default_factory=time.time)
+    ts: float = field(default_factory=clock.now)
     session: Session | None = None
     seq: int = 0
 
@@ -136,7 +136,7 @@ class ConnectorState:
 
     def reading(self, now: float | None = None) -> dict[str, Any]:
         """The `ev_charger` payload for this connector now (territory.kinds.EvCharger)."""
-        now = time.time() if now is None else now
+        now = clock.now() if now is None else now
         self.seq = max(self.seq + 1, int(now * 1000))
         ts = self.ts if abs(self.ts - now) <= CLOCK_SKEW_S else now
         payload: dict[str, Any] = {
@@ -196,10 +196,10 @@ def parse_time(value: str | None) -> float:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            return time.time()
+            return clock.now()
         if moment.tzinfo is not None:
             return moment.timestamp()
-    return time.time()
+    return clock.now()
 
 
 def samples(meter_values: list[dict[str, Any]]) -> list[Sample]:

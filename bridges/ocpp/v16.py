@@ -17,6 +17,7 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
+from bridges.ocpp import clock
 from bridges.ocpp.profiles import ChargerConfig, ProfileRequest
 from bridges.ocpp.station import Station
 from bridges.ocpp.telemetry import STATUS, ConnectorState, parse_time, samples
@@ -32,7 +33,7 @@ Publish = Callable[[ConnectorState], None]
 
 
 def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.now()))
 
 
 class CentralSystem16(ChargePoint):

@@ -15,6 +15,7 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
+from bridges.ocpp import clock
 from bridges.ocpp.profiles import ChargerConfig, ProfileRequest
 from bridges.ocpp.station import Station
 from bridges.ocpp.telemetry import (
@@ -34,7 +35,7 @@ Publish = Callable[[ConnectorState], None]
 
 
 def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.now()))
 
 
 class CentralSystem201(ChargePoint):
@@ -171,7 +172,7 @@ class CentralSystem201(ChargePoint):
         state.charging_needs(
             float(energy_wh) / 1e3,
             parse_time(departure) if departure else None,
-            time.time(),
+            clock.now(),
         )
         self.publish(state)
         return call_result.NotifyEVChargingNeeds(status="Accepted")
