@@ -10,6 +10,7 @@ replica's session is ever taken over.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -256,7 +257,7 @@ def test_the_broker_s_certificate_names_every_host_the_services_dial(tmp_path: P
         # Our broker, as services name it (a bridge's --source is another operator's).
         args = command_of(spec)
         urls = [environment_of(spec).get("TERRITORY_MQTT_URL", "")]
-        urls += [value for flag, value in zip(args, args[1:], strict=False) if flag == "--mqtt"]
+        urls += [value for flag, value in itertools.pairwise(args) if flag == "--mqtt"]
         dialled |= {m.group(1) for url in urls if (m := re.match(r"mqtts://([^:/]+)", url))}
     certificate = x509.load_pem_x509_certificate((out / "broker/tls/server.crt").read_bytes())
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
