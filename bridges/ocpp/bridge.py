@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridges.ocpp import clock
-from bridges.ocpp.feeders import BaseLoad, floor_shares, reflex_limits
-from bridges.ocpp.profiles import ProfileRequest
+from bridges.ocpp.feeders import BaseLoad, DrawHistory, floor_shares, reflex_limits
+from bridges.ocpp.profiles import STATION, ProfileRequest
 from bridges.ocpp.registry import FeederEntry, Registry
 from bridges.ocpp.setpoints import SetpointError, parse_setpoint
 from bridges.ocpp.station import Limit, Station
-from bridges.ocpp.telemetry import ConnectorState
+from bridges.ocpp.telemetry import CLOCK_SKEW_S, ConnectorState
 from territory import topics
 from territory.readings import RejectReason
 from territory.rejects import reject_message
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 ALERTS = topics.alert("ocpp")
 STATUS_TOPIC = f"{topics.ROOT}/bridges/ocpp/status"
 FLOOR_REVISION_DELAY_S = 0.5
+# A feeder reading taken after a connector's limit rose and before the charger reported
+# again is no base-load sample (the new draw would count as base load), for this long.
+BASE_UNSURE_S = 120.0
 
 Publish = Callable[[str, dict[str, Any]], None]
 
@@ -48,6 +52,7 @@ class BridgeSettings:
     floor_revision_share: float = 0.05  # base load rise (share of the limit) that revises floors
     stale_after_heartbeats: float = 3.0  # silent for this many heartbeats: stale
     floor_revision_delay_s: float = FLOOR_REVISION_DELAY_S  # a plan's set-points gathered
+    base_unsure_s: float = BASE_UNSURE_S  # a raised limit not yet reported on: skip samples
 
 
 class Bridge:
@@ -61,6 +66,7 @@ class Bridge:
             cp_id: Station(entry, self) for cp_id, entry in registry.charge_points.items()
         }
         self.base = {feeder_id: BaseLoad() for feeder_id in registry.feeders}
+        self.draws = {device_id: DrawHistory() for device_id in registry.by_device}
         self._floor_base = dict.fromkeys(registry.feeders, 0.0)
         self.planned: dict[str, Limit] = {}  # device id → the set-point in force
         self.shares: dict[str, float] = {}  # device id → its floor share, kW
@@ -74,7 +80,9 @@ class Bridge:
 
     def publish_reading(self, state: ConnectorState) -> None:
         device = state.connector.device
-        self.publish(topics.telemetry(device.zone, "ev_charger", device.id), state.reading())
+        reading = state.reading()
+        self.draws[device.id].add(reading["ts"], reading["powerConsumption"])
+        self.publish(topics.telemetry(device.zone, "ev_charger", device.id), reading)
         self.counts["readings"] += 1
         session = state.session
         if session is not None and session.assumed and self._told.get(device.id) != session.started:
@@ -124,15 +132,25 @@ class Bridge:
         try:
             reading = json.loads(payload)
             feeder_kw = float(reading["activePower"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return  # ingest dead-letters it; the bridge only acts on sound readings
         now = clock.now()
-        drawing = self._drawing(feeder)
-        self.base[feeder.id].add(now, feeder_kw - sum(drawing.values()))
+        self._base_sample(feeder, feeder_kw, _reading_time(reading, now), now)
         rise = self.base[feeder.id].peak_kw - self._floor_base[feeder.id]
         if abs(rise) > self.settings.floor_revision_share * feeder.limit_kw:
             self.revise_floors([feeder])
-        self.reflex(feeder, feeder_kw, drawing, now)
+        self.reflex(feeder, feeder_kw, self._drawing(feeder), now)
+
+    def _base_sample(
+        self, feeder: FeederEntry, feeder_kw: float, measured: float, now: float
+    ) -> None:
+        """The feeder less what its connectors drew when it was measured, unless one of them
+        may draw more than it said (its limit rose since it last reported)."""
+        draws = [self.draws[c.device_id] for c in feeder.connectors]
+        if any(d.unsure_at(measured, self.settings.base_unsure_s) for d in draws):
+            self.counts["base_samples_unsure"] += 1
+            return
+        self.base[feeder.id].add(now, feeder_kw - sum(d.at(measured) for d in draws))
 
     def reflex(
         self, feeder: FeederEntry, feeder_kw: float, drawing: dict[str, float], now: float
@@ -206,6 +224,13 @@ class Bridge:
 
     def profile_accepted(self, station: Station, profile: ProfileRequest) -> None:
         self.counts[f"profiles_accepted_{profile.purpose}"] += 1
+        now = clock.now()
+        end = None if profile.duration_s is None else profile.start + profile.duration_s
+        for connector_id, connector in station.entry.connectors.items():
+            if profile.connector_id in (STATION, connector_id):
+                self.draws[connector.device_id].accepted(
+                    profile.purpose, profile.limit_kw, now, end
+                )
 
     def profile_rejected(
         self, station: Station, profile: ProfileRequest, answer: dict[str, Any]
@@ -272,3 +297,12 @@ class Bridge:
             },
         )
         log.warning("alert %s: %s", rule, message)
+
+
+def _reading_time(reading: Any, now: float) -> float:
+    """When the feeder reading was measured (its `ts`), or `now` when it says nothing sound
+    or its clock is far from ours."""
+    ts = reading.get("ts")
+    if isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts):
+        return now
+    return float(ts) if abs(ts - now) <= CLOCK_SKEW_S else now

@@ -2,18 +2,24 @@
 both ways must give the same energy KPIs, within the noise OCPP adds.
 
 What differs over OCPP, and so what "noise" is here:
-- profiles in amps are rounded down to 0.1 A (about 70 W on three phases at 230 V);
+- profiles in amps are rounded down to 0.1 A (69 W on three phases at 230 V), in watts
+  to the watt, and floor shares to the watt;
+- a profile takes hold at the twin's next world step (20 s), a set-point over MQTT at once;
 - readings reach the optimiser when the charge point reports a change or a meter value,
   not on the twin's own schedule;
 - the bridge adds its floor (each charge point's max profile) and its reflex;
 - a 1.6 charger cannot tell the vehicle's needs: the optimiser plans it on the
   inventory's assumed energy and stay.
-Rounding and reporting move a few tenths of a kWh over hours. The floor does more: its
-base load is the feeder's reading less what the chargers last reported, and its peak over
-the last hour, so an EV draw not yet reported counts as base load for an hour and the
-floors (max profiles) hold the vehicles lower than the plan (measured on this run: 8.9 kWh
-not delivered over MQTT, 12.7 over OCPP; 9.0 over OCPP when the bridge sees no feeder
-readings). Hence up to 5 kWh of energy not delivered in 3 hours on 12 chargers.
+The floor's base load pairs each feeder reading with what the chargers drew at its time
+and skips readings taken while a raised limit was not reported on yet, so the floors do
+not hold the vehicles below the plan (before that pairing: 8.9 kWh not delivered over
+MQTT, 12.7 over OCPP). On this run the two ways now differ by 0.15 kWh at most between
+runs (the bridge's thread timing varies): 8.89 over MQTT, 8.75-8.91 over OCPP. Rounding
+alone costs at most 69 W per charger held at its profile, 0.2 kWh per held charger over
+3 hours, and a step of delay at most a step's energy per profile change that binds, in
+either direction: 1 kWh (a tenth of what is not delivered) bounds both with room; the
+feeder KPIs move by the reflex's and the floor's timing only, a minute and a few tenths
+of a kWh.
 """
 
 from __future__ import annotations
@@ -26,12 +32,12 @@ from tests.devices.helpers import tiny_document
 HOURS = 3.0
 # Energy KPIs may differ by this share of the larger of the two, or by this many kWh
 # (feeder-minutes: minutes), whichever is more.
-RELATIVE = 0.10
+RELATIVE = 0.05
 ABSOLUTE = {
-    "feeder_minutes_over_limit": 5.0,
-    "feeder_energy_over_limit_kwh": 1.0,
-    "ev_energy_not_delivered_kwh": 5.0,
-    "solar_curtailed_kwh": 1.0,
+    "feeder_minutes_over_limit": 2.0,
+    "feeder_energy_over_limit_kwh": 0.5,
+    "ev_energy_not_delivered_kwh": 1.0,
+    "solar_curtailed_kwh": 0.5,
 }
 CADENCE = Cadence(
     every_s={"energy": 60.0, "slots": 3600.0, "mobility": 3600.0},

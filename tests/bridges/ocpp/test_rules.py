@@ -1,5 +1,5 @@
-"""The bridge's rules on their own: floor shares, reflex limits, phrasing a profile,
-reading basic auth."""
+"""The bridge's rules on their own: floor shares, the base load's pairing of feeder and
+charger readings, reflex limits, phrasing a profile, reading basic auth."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridges.ocpp.auth import basic_credentials, charge_point_id_of
-from bridges.ocpp.feeders import floor_shares, reflex_limits
+from bridges.ocpp.feeders import DrawHistory, floor_shares, reflex_limits
 from bridges.ocpp.profiles import Capabilities, ChargerConfig, request
 from bridges.ocpp.registry import Connector, FeederEntry
 from territory.inventory import Device
@@ -50,6 +50,37 @@ def test_floor_shares_keep_the_plan_and_share_the_rest() -> None:
     shares = floor_shares(entry, 10.0, {"ev0": 20.0})
     assert shares["ev0"] >= 20.0
     assert abs(sum(shares.values()) - 30.0) < 0.01
+
+
+def test_a_feeder_reading_is_paired_with_the_draws_of_its_own_time() -> None:
+    draws = DrawHistory()
+    assert draws.at(100.0) == 0.0  # never reported: its draw counts as base load
+    draws.add(100.0, 0.0)  # plugged in...
+    draws.add(100.0, 11.0)  # ...and drawing, said at once
+    draws.add(200.0, 0.0)  # the vehicle left
+    assert draws.at(150.0) == 11.0  # a late feeder reading of 150 had the vehicle on it
+    assert draws.at(250.0) == 0.0
+    assert draws.at(50.0) == 11.0  # before the first reading: what the charger said first
+
+
+def test_a_raised_limit_makes_the_draw_unsure_until_the_charger_reports() -> None:
+    draws = DrawHistory()
+    draws.add(90.0, 5.0)
+    draws.accepted("max", 22.0, at=95.0, end=None)
+    draws.accepted("tx", 5.0, at=100.0, end=400.0)
+    assert not draws.unsure_at(140.0, grace_s=120.0)  # limits only lowered so far
+    draws.accepted("tx", 11.0, at=150.0, end=400.0)  # a higher set-point
+    assert not draws.unsure_at(149.0, grace_s=120.0)
+    assert draws.unsure_at(160.0, grace_s=120.0)  # it may draw 11 kW, it said 5
+    assert not draws.unsure_at(280.0, grace_s=120.0)  # silent too long: taken as it said
+    draws.add(170.0, 11.0)
+    assert not draws.unsure_at(180.0, grace_s=120.0)
+    # The Tx profile lapses at 400: the station's 22 kW max profile holds, higher.
+    assert not draws.unsure_at(399.0, grace_s=120.0)
+    assert draws.unsure_at(410.0, grace_s=120.0)
+    draws.accepted("max", 10.0, at=420.0, end=None)  # lowered: nothing to wait for
+    draws.add(415.0, 10.0)
+    assert not draws.unsure_at(430.0, grace_s=120.0)
 
 
 def test_the_reflex_leaves_the_margin_and_is_none_within_the_limit() -> None:
