@@ -21,6 +21,8 @@ SHELL = ("territory/shell/",)
 PLUG_INS: dict[str, frozenset[str]] = {
     # Compare mode puts the real optimiser's live domains in the twin's closed loop.
     "devices/optimiser_policy.py": frozenset({"optimiser"}),
+    # Compare mode over OCPP runs the real bridge in-process, on the twin's clock.
+    "devices/ocpp_compare.py": frozenset({"bridges"}),
 }
 
 
