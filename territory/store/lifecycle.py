@@ -1,0 +1,92 @@
+"""What rollups, retention and backups need from a store, whatever its backend.
+
+The rollups of a bin are computed once the bin has closed and `SETTLE_NS` has passed
+(the "closing" pass). A reading written later than `LATE_AFTER_NS` after its device time
+may belong to a bin already closed, so the store marks its (device, quarter hour) as it
+writes it; the next pass computes the bins around each mark again. `SETTLE_NS` exceeds
+`LATE_AFTER_NS` by the clock difference allowed between a writer and the maintainer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from territory.readings import Reading
+from territory.store.rollups import Rollup
+
+NS = 1_000_000_000
+LATE_AFTER_NS = 30 * NS
+SETTLE_NS = 60 * NS
+MARK_NS = 900 * NS
+"""The span a late mark covers: a quarter hour of one device."""
+
+
+@dataclass(frozen=True)
+class LateMarks:
+    """Marks taken from a store: (device id, start of its quarter hour), and what the store
+    needs to clear exactly these once they are dealt with."""
+
+    marks: list[tuple[str, int]]
+    token: object = None
+
+
+class RollupBackend(Protocol):
+    """The store operations the rollup engine is built on."""
+
+    def watermark(self, name: str) -> int | None:
+        """A value the engine saved under this name, or None."""
+        ...
+
+    def set_watermark(self, name: str, value: int) -> None: ...
+
+    def raw_span(self) -> tuple[int, int] | None:
+        """(oldest, newest) device time of the raw readings kept, or None when there are
+        none. Bins before the oldest are never computed again: their raw readings are gone."""
+        ...
+
+    def raw_readings(
+        self,
+        start_ns: int,
+        end_ns: int,
+        device_ids: Collection[str] | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> Iterator[Reading]:
+        """Raw readings with start_ns <= ts < end_ns of these devices and kinds (all when
+        None), each device's together."""
+        ...
+
+    def device_ids(self) -> list[str]:
+        """Every device the store has seen."""
+        ...
+
+    def read_rollups(
+        self, bin_s: int, start_ns: int, end_ns: int, device_ids: Collection[str] | None = None
+    ) -> list[Rollup]:
+        """Rollups of `bin_s` bins starting in [start_ns, end_ns), of these devices (all when
+        None)."""
+        ...
+
+    def write_rollups(self, bin_s: int, rollups: Sequence[Rollup]) -> None:
+        """Store (or replace) these rollups; an `empty` one removes the bin's rollup."""
+        ...
+
+    def late_marks(self, limit: int) -> LateMarks: ...
+
+    def clear_late_marks(self, taken: LateMarks) -> None:
+        """Forget these marks, unless a newer reading marked the same place again."""
+        ...
+
+
+@dataclass
+class ExpiryReport:
+    """What one retention pass removed."""
+
+    raw_days: list[str] = field(default_factory=list)
+    rollup_partitions: list[str] = field(default_factory=list)
+    deadletters: int = 0
+    plans: int = 0
+    reclaimed_bytes: int = 0
+    busy_s: float = 0.0
+    """Time spent holding the store's write lock (SQLite)."""
