@@ -10,6 +10,7 @@ from devices.inventory import accept_scenarios
 from ingest.cli import ingest
 from optimiser.cli import optimise_app
 from territory.commands import broker, demo, query_app
+from territory.store_cli import store_app
 
 app = typer.Typer(
     name="territory",
@@ -28,6 +29,7 @@ app.command()(simulate)
 app.command()(dashboard)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
+app.add_typer(store_app, name="store")
 app.add_typer(secure_app, name="secure")
 
 inventory_app = typer.Typer(help="The territory's inventory: zones, devices and their limits.")

@@ -3,7 +3,9 @@
 
 A measurement per kind, device id and zone as tags, attributes as fields, seq as an
 integer field, the device timestamp as the point's time: a redelivered reading is
-the same point and overwrites itself.
+the same point and overwrites itself. Raw readings go to the database's default
+retention policy, `raw`; dead letters, plans and the audit log each to their own
+(`territory.store.influx_retention`), rollups to `rollups` (`influx_rollups`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -23,7 +27,11 @@ from territory.kinds import KINDS
 from territory.readings import FieldValue, Reading, Rejection
 from territory.store.base import AuditEntry, Plan, StoreStats, StoreUnavailable, WriteResult
 from territory.store.credentials import InfluxCredentials, influx_credentials
+from territory.store.influx_retention import AUDIT, DEADLETTERS, PLANS, create_policies
+from territory.store.lifecycle import LATE_AFTER_NS, MARK_NS
 from territory.store.lineprotocol import line
+
+log = logging.getLogger("store")
 
 _PRECISION_NS = {"ns": 1, "u": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _KIND_REGEX = "/^(" + "|".join(sorted(KINDS)) + ")$/"
@@ -36,6 +44,10 @@ _RECENT_AUDIT_STAMPS = 10_000
 # Keys recently written, so that redeliveries are counted as duplicates (InfluxDB
 # itself collapses them silently by overwriting the point).
 _RECENT_KEYS = 1_000_000
+# Late marks (territory.store.lifecycle): a point per batch that has late readings, the
+# marks as a JSON string field, at most this many per point.
+LATE_MARKS = "late_mark"
+_MARKS_PER_POINT = 2000
 
 
 class InfluxStore:
@@ -61,7 +73,11 @@ class InfluxStore:
         self._http = httpx.Client(base_url=base_url, headers=headers, auth=auth, timeout=timeout_s)
         self._recent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
         self._audit_stamps: OrderedDict[int, None] = OrderedDict()  # recently used
+        # Each writer's late marks are a series of their own: two writers marking in the
+        # same nanosecond must not overwrite each other's point.
+        self._writer = secrets.token_hex(4)
         # An unreachable server at start-up is retried by the writes, not fatal here.
+        self._created = False
         with contextlib.suppress(StoreUnavailable):
             self._create_database()
 
@@ -105,8 +121,26 @@ class InfluxStore:
             for r in readings
         ]
         self._write(lines)
+        # Nanoseconds whatever the store's precision: two marks must never share a time.
+        self._write(self._late_mark_lines(readings), precision="ns")
         duplicates = self._remember((r.device_id, r.ts_ns, r.seq) for r in readings)
         return WriteResult(stored=len(readings) - duplicates, duplicates=duplicates)
+
+    def _late_mark_lines(self, readings: Sequence[Reading]) -> list[str]:
+        late_before = time.time_ns() - LATE_AFTER_NS
+        marks = sorted(
+            {(r.device_id, r.ts_ns - r.ts_ns % MARK_NS) for r in readings if r.ts_ns < late_before}
+        )
+        stamp = time.time_ns()
+        return [
+            line(
+                LATE_MARKS,
+                {"writer": self._writer},
+                {"marks": json.dumps(marks[start : start + _MARKS_PER_POINT])},
+                stamp + index,
+            )
+            for index, start in enumerate(range(0, len(marks), _MARKS_PER_POINT))
+        ]
 
     def write_rejects(self, rejects: Sequence[Rejection]) -> None:
         lines = []
@@ -130,7 +164,7 @@ class InfluxStore:
                     stamp // _PRECISION_NS[self.precision],
                 )
             )
-        self._write(lines)
+        self._write(lines, policy=DEADLETTERS)
 
     def write_plan(self, plan: Plan) -> None:
         fields: dict[str, FieldValue] = {
@@ -139,7 +173,7 @@ class InfluxStore:
             "created": plan.created,
         }
         stamp = int(plan.created * 1e9) // _PRECISION_NS[self.precision]
-        self._write([line(_PLANS, {"domain": plan.domain}, fields, stamp)])
+        self._write([line(_PLANS, {"domain": plan.domain}, fields, stamp)], policy=PLANS)
 
     def append_audit(self, entry: AuditEntry) -> None:
         # Nanoseconds whatever the store's precision, and never two entries on the same
@@ -157,19 +191,32 @@ class InfluxStore:
             "detail": entry.detail,
         }
         tags = {"action": entry.action, "role": entry.role}
-        self._write([line(_AUDIT, tags, fields, stamp)], precision="ns")
+        self._write([line(_AUDIT, tags, fields, stamp)], precision="ns", policy=AUDIT)
 
-    def _write(self, lines: list[str], precision: str | None = None) -> None:
+    def _write(
+        self, lines: list[str], precision: str | None = None, policy: str | None = None
+    ) -> None:
+        """Lines into the default retention policy (raw readings) or the one named."""
         if not lines:
             return
+        if not self._created:
+            self._create_database()
         body = gzip.compress("\n".join(lines).encode(), compresslevel=1)
+        params = {"db": self.database, "precision": precision or self.precision}
+        if policy is not None:
+            params["rp"] = policy
         response = self._request(
             "POST",
             "/write",
-            params={"db": self.database, "precision": precision or self.precision},
+            params=params,
             content=body,
             headers={"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"},
         )
+        if response.status_code == 400 and "beyond retention policy" in response.text:
+            # The other points are written; these had aged out before they arrived, as
+            # they would have a moment later: expired, not refused.
+            log.info("InfluxDB expired on arrival: %s", response.text[:200])
+            return
         if response.status_code != 204:
             raise StoreUnavailable(
                 f"InfluxDB refused the write ({response.status_code}): {response.text[:300]}"
@@ -209,14 +256,16 @@ class InfluxStore:
         devices = len({s["tags"]["device_id"] for s in counted})
         rejected = {
             s["tags"]["reason"]: int(s["values"][0][1])
-            for s in self._query(f'SELECT count(detail) FROM "{_DEADLETTERS}" GROUP BY reason')
+            for s in self._query(
+                f'SELECT count(detail) FROM "{DEADLETTERS}"."{_DEADLETTERS}" GROUP BY reason'
+            )
         }
         return StoreStats(readings=readings, devices=devices, rejected=rejected)
 
     def plans(self, domain: str | None = None, limit: int = 20) -> list[Plan]:
         where = f" WHERE domain = {_quote(domain)}" if domain else ""
         series = self._query(
-            f'SELECT * FROM "{_PLANS}"{where} ORDER BY time DESC LIMIT {int(limit)}'
+            f'SELECT * FROM "{PLANS}"."{_PLANS}"{where} ORDER BY time DESC LIMIT {int(limit)}'
         )
         found = []
         for s in series:
@@ -236,7 +285,7 @@ class InfluxStore:
     def audit(self, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
         where = f" WHERE time >= {int(since * 1e9)}" if since is not None else ""
         series = self._query(
-            f'SELECT * FROM "{_AUDIT}"{where} ORDER BY time DESC LIMIT {int(limit)}'
+            f'SELECT * FROM "{AUDIT}"."{_AUDIT}"{where} ORDER BY time DESC LIMIT {int(limit)}'
         )
         found = []
         for s in series:
@@ -260,9 +309,22 @@ class InfluxStore:
     # -- HTTP --------------------------------------------------------------------
 
     def _create_database(self) -> None:
-        # InfluxDB 2.x/3.x refuse this (databases come from DBRP mappings or buckets);
-        # their refusal is not an error for us.
+        # InfluxDB 2.x/3.x refuse these (databases and policies come from buckets and
+        # DBRP mappings); their refusal is not an error for us.
         self._request("POST", "/query", data={"q": f'CREATE DATABASE "{self.database}"'})
+        create_policies(self)
+        self._created = True
+
+    def statement(self, influxql: str) -> dict[str, Any]:
+        """Run one statement by POST (any kind, any length): its result, with "error"
+        when InfluxDB refused it."""
+        response = self._request(
+            "POST", "/query", data={"q": influxql, "db": self.database, "epoch": "ns"}
+        )
+        if response.status_code != 200:
+            return {"error": f"({response.status_code}) {response.text[:300]}"}
+        result: dict[str, Any] = response.json()["results"][0]
+        return result
 
     def _query(self, influxql: str) -> list[dict[str, Any]]:
         response = self._request(

@@ -9,7 +9,9 @@ writes it; the next pass computes the bins around each mark again. `SETTLE_NS` e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,9 +43,13 @@ class RollupBackend(Protocol):
 
     def set_watermark(self, name: str, value: int) -> None: ...
 
-    def raw_span(self) -> tuple[int, int] | None:
-        """(oldest, newest) device time of the raw readings kept, or None when there are
-        none. Bins before the oldest are never computed again: their raw readings are gone."""
+    def raw_kept_from(self) -> int | None:
+        """The device time from which raw readings are kept whole, or None when there are
+        none. Bins before it are never computed again: their raw readings are gone."""
+        ...
+
+    def newest_raw(self, since_ns: int) -> int | None:
+        """The device time of the newest raw reading at or after since_ns, or None."""
         ...
 
     def raw_readings(
@@ -90,3 +96,23 @@ class ExpiryReport:
     reclaimed_bytes: int = 0
     busy_s: float = 0.0
     """Time spent holding the store's write lock (SQLite)."""
+
+
+class Pace:
+    """Rests after each step that held the store's write lock, so that the lock is held
+    at most `duty` of the time: ingest, writing meanwhile, waits at most one step."""
+
+    def __init__(self, duty: float = 1.0) -> None:
+        self.duty = duty
+        self.busy_s = 0.0
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            held = time.perf_counter() - started
+            self.busy_s += held
+            if self.duty < 1.0:
+                time.sleep(held * (1.0 / self.duty - 1.0))

@@ -81,19 +81,26 @@ def bin_starts(start_ns: int, end_ns: int, bin_s: int) -> range:
 
 
 @lru_cache(maxsize=64)
-def state_attributes(kind: str) -> frozenset[str]:
-    """The attributes of a kind that name a state: enumerated (Literal) or boolean."""
+def state_options(kind: str) -> dict[str, tuple[str, ...]]:
+    """The attributes of a kind that name a state (enumerated by the payload contract, or
+    boolean), each with the states it can take."""
     model = KINDS.get(kind)
     if model is None:
-        return frozenset()
-    found = set()
+        return {}
+    found = {}
     for name, info in model.model_fields.items():
         annotation = info.annotation
         if get_origin(annotation) in (Union, UnionType):
             annotation = next(a for a in get_args(annotation) if a is not NoneType)
-        if get_origin(annotation) is Literal or annotation is bool:
-            found.add(name)
-    return frozenset(found)
+        if get_origin(annotation) is Literal:
+            found[name] = tuple(str(option) for option in get_args(annotation))
+        elif annotation is bool:
+            found[name] = ("false", "true")
+    return found
+
+
+def state_attributes(kind: str) -> frozenset[str]:
+    return frozenset(state_options(kind))
 
 
 def _is_number(value: FieldValue) -> bool:

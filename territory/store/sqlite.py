@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,11 +33,13 @@ CREATE TABLE IF NOT EXISTS deadletters (
     topic TEXT NOT NULL, payload TEXT NOT NULL, encoding TEXT NOT NULL, detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deadletters_by_reason ON deadletters (reason);
+CREATE INDEX IF NOT EXISTS deadletters_by_arrival ON deadletters (arrival_ns);
 CREATE TABLE IF NOT EXISTS plans (
     id INTEGER PRIMARY KEY, domain TEXT NOT NULL, created REAL NOT NULL,
     status TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS plans_by_domain ON plans (domain, created);
+CREATE INDEX IF NOT EXISTS plans_by_created ON plans (created);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, time REAL NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL,
     role TEXT NOT NULL, client TEXT NOT NULL, detail TEXT NOT NULL
@@ -199,6 +201,20 @@ class SqliteStore:
         if moved or not layout.has_view(self._db):
             with self._db:
                 layout.rebuild_view(self._db)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, under the lock; any SQLite error becomes
+        StoreUnavailable. For the store's own modules (rollups, retention)."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"read from {self.path} failed: {exc}") from exc
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction, as `write` uses: for the store's own modules."""
+        return self._transaction()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -1,0 +1,254 @@
+"""Rollups in the SQLite store: one table per bin length and calendar month (UTC).
+
+`rollup_900_202611` holds the 15-minute rollups that start in November 2026. A month
+of rollups is then dropped whole when it has aged out, never deleted row by row. Each
+row is (device, start, series, stats), the device and its kind and zone as integers
+(`sqlite_layout`), and stats a JSON array:
+
+    [readings, {attribute: [count, mean, min, max, last, last ns after the start]},
+     {attribute: {state: seconds}}]
+
+The view `rollups` puts every table together with plain columns, for SQL by hand.
+This module also implements the rest of `RollupBackend` for the rollup engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import to_json
+
+from territory.readings import Reading
+from territory.store import sqlite_layout as layout
+from territory.store.lifecycle import LateMarks, Pace
+from territory.store.rollups import NS, Rollup, Summary
+from territory.store.sqlite import SqliteStore
+
+_ROLLUP_NAME = re.compile(r"^rollup_(\d+)_(\d{6})$")
+_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
+    device INTEGER NOT NULL, start_ns INTEGER NOT NULL, series INTEGER NOT NULL,
+    stats TEXT NOT NULL, PRIMARY KEY (device, start_ns)
+) WITHOUT ROWID
+"""
+# Rows: [device_id, start_ns, kind, zone, stats]. Rollups name their series with no
+# attribute names ('').
+_NEW_SERIES = (
+    "INSERT OR IGNORE INTO series (kind, zone, names)"
+    " SELECT DISTINCT value->>2, value->>3, '' FROM json_each(?)"
+)
+_UPSERT = (
+    "INSERT INTO {name} (device, start_ns, series, stats)"
+    " SELECT d.id, value->>1, s.id, value->>4 FROM json_each(?)"
+    " JOIN devices AS d ON d.device_id = value->>0"
+    " JOIN series AS s ON s.kind = value->>2 AND s.zone = value->>3 AND s.names = ''"
+    " WHERE true ON CONFLICT (device, start_ns) DO UPDATE"
+    " SET series = excluded.series, stats = excluded.stats"
+)
+_DELETE = (
+    "DELETE FROM {name} WHERE start_ns = ?2"
+    " AND device = (SELECT id FROM devices WHERE device_id = ?1)"
+)
+
+
+def month_of(ts_ns: int) -> int:
+    """yyyymm of a time (UTC)."""
+    moment = datetime.fromtimestamp(ts_ns // NS, UTC)
+    return moment.year * 100 + moment.month
+
+
+def month_bounds(month: int) -> tuple[int, int]:
+    """[start, end) of a month in epoch ns."""
+    year, number = divmod(month, 100)
+    start = datetime(year, number, 1, tzinfo=UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp()) * NS, int(end.timestamp()) * NS
+
+
+def table_name(bin_s: int, month: int) -> str:
+    return f"rollup_{bin_s}_{month}"
+
+
+def rollup_tables(db: sqlite3.Connection) -> list[tuple[int, int, str]]:
+    """(bin_s, month, name) of every rollup table, oldest month first."""
+    names = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'rollup_[0-9]*'"
+    ).fetchall()
+    found = []
+    for (name,) in names:
+        match = _ROLLUP_NAME.match(name)
+        if match:
+            found.append((int(match.group(1)), int(match.group(2)), name))
+    return sorted(found, key=lambda t: (t[1], t[0]))
+
+
+def rebuild_view(db: sqlite3.Connection) -> None:
+    union = " UNION ALL ".join(
+        f"SELECT {bin_s} AS bin_s, * FROM {name}" for bin_s, _, name in rollup_tables(db)
+    )
+    union = union or (
+        "SELECT 0 AS bin_s, 0 AS device, 0 AS start_ns, 0 AS series, '[]' AS stats WHERE 0"
+    )
+    db.execute("DROP VIEW IF EXISTS rollups")
+    db.execute(
+        "CREATE VIEW rollups AS SELECT d.device_id AS device_id, r.bin_s AS bin_s,"
+        " r.start_ns AS start_ns, s.kind AS kind, s.zone AS zone, r.stats AS stats"
+        f" FROM ({union}) AS r JOIN devices AS d ON d.id = r.device"
+        " JOIN series AS s ON s.id = r.series"
+    )
+
+
+def encode(rollup: Rollup) -> str:
+    numbers = {
+        name: [s.count, s.mean, s.min, s.max, s.last, s.last_ns - rollup.start_ns]
+        for name, s in rollup.numbers.items()
+    }
+    stats: list[Any] = [rollup.count, numbers]
+    if rollup.states:
+        stats.append(rollup.states)
+    return to_json(stats).decode()
+
+
+def decode(device_id: str, kind: str, zone: str, bin_s: int, start_ns: int, stats: str) -> Rollup:
+    count, numbers, *states = json.loads(stats)
+    return Rollup(
+        device_id=device_id,
+        kind=kind,
+        zone=zone,
+        bin_s=bin_s,
+        start_ns=start_ns,
+        count=count,
+        numbers={
+            name: Summary(c, float(mean), float(low), float(high), float(last), start_ns + offset)
+            for name, (c, mean, low, high, last, offset) in numbers.items()
+        },
+        states=states[0] if states else {},
+    )
+
+
+class SqliteRollups:
+    """The rollup engine's view of an SQLite store (`territory.store.lifecycle`)."""
+
+    def __init__(self, store: SqliteStore, pace: Pace | None = None) -> None:
+        self.store = store
+        self.pace = pace or Pace()
+
+    # -- watermarks and raw readings ---------------------------------------------------
+
+    def watermark(self, name: str) -> int | None:
+        with self.store.reading() as db:
+            row = db.execute("SELECT value FROM lifecycle WHERE name = ?", (name,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def set_watermark(self, name: str, value: int) -> None:
+        with self.pace.step(), self.store.transaction() as db:
+            db.execute(
+                "INSERT INTO lifecycle (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def raw_kept_from(self) -> int | None:
+        with self.store.reading() as db:
+            days = layout.raw_days(db)
+        return days[0] * layout.DAY_NS if days else None
+
+    def newest_raw(self, since_ns: int) -> int | None:
+        with self.store.reading() as db:
+            (newest,) = db.execute("SELECT max(ts_ns) FROM latest").fetchone()
+        return int(newest) if newest is not None and newest >= since_ns else None
+
+    def raw_readings(
+        self,
+        start_ns: int,
+        end_ns: int,
+        device_ids: Collection[str] | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> Iterator[Reading]:
+        with self.store.reading() as db:
+            found = list(layout.readings_between(db, start_ns, end_ns, device_ids, kinds))
+        return iter(found)
+
+    def device_ids(self) -> list[str]:
+        with self.store.reading() as db:
+            return [row[0] for row in db.execute("SELECT device_id FROM devices ORDER BY id")]
+
+    # -- rollups -----------------------------------------------------------------------
+
+    def read_rollups(
+        self, bin_s: int, start_ns: int, end_ns: int, device_ids: Collection[str] | None = None
+    ) -> list[Rollup]:
+        devices = "SELECT id FROM devices"
+        params: list[object] = []
+        if device_ids is not None:
+            devices += " WHERE device_id IN (SELECT value FROM json_each(?))"
+            params.append(to_json(sorted(device_ids)).decode())
+        found = []
+        with self.store.reading() as db:
+            for table_bin, month, name in rollup_tables(db):
+                low, high = month_bounds(month)
+                if table_bin != bin_s or high <= start_ns or low >= end_ns:
+                    continue
+                rows = db.execute(
+                    "SELECT d.device_id, s.kind, s.zone, r.start_ns, r.stats"
+                    f" FROM ({devices}) AS wanted JOIN devices AS d ON d.id = wanted.id"
+                    f" CROSS JOIN {name} AS r ON r.device = d.id"
+                    " JOIN series AS s ON s.id = r.series"
+                    " WHERE r.start_ns >= ? AND r.start_ns < ? ORDER BY d.device_id, r.start_ns",
+                    (*params, start_ns, end_ns),
+                )
+                found += [decode(d, k, z, bin_s, start, stats) for d, k, z, start, stats in rows]
+        return found
+
+    def write_rollups(self, bin_s: int, rollups: Sequence[Rollup]) -> None:
+        by_month: dict[int, list[Rollup]] = defaultdict(list)
+        for rollup in rollups:
+            by_month[month_of(rollup.start_ns)].append(rollup)
+        for month, own in sorted(by_month.items()):
+            name = table_name(bin_s, month)
+            kept = [
+                (r.device_id, r.start_ns, r.kind, r.zone, encode(r)) for r in own if not r.empty
+            ]
+            emptied = [(r.device_id, r.start_ns) for r in own if r.empty]
+            with self.pace.step(), self.store.transaction() as db:
+                if (
+                    db.execute(
+                        "SELECT count(*) FROM sqlite_master WHERE name = ?", (name,)
+                    ).fetchone()[0]
+                    == 0
+                ):
+                    db.execute(_TABLE.format(name=name))
+                    rebuild_view(db)
+                if kept:
+                    rows = to_json(kept).decode()
+                    db.execute(_NEW_SERIES, (rows,))
+                    db.execute(_UPSERT.format(name=name), (rows,))
+                db.executemany(_DELETE.format(name=name), emptied)
+
+    # -- late marks ----------------------------------------------------------------------
+
+    def late_marks(self, limit: int) -> LateMarks:
+        with self.store.reading() as db:
+            rows = db.execute(
+                "SELECT d.device_id, m.start_ns, m.device, m.n FROM late_marks AS m"
+                " JOIN devices AS d ON d.id = m.device LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return LateMarks(
+            marks=[(device_id, start) for device_id, start, _, _ in rows],
+            token=[(device, start, n) for _, start, device, n in rows],
+        )
+
+    def clear_late_marks(self, taken: LateMarks) -> None:
+        assert isinstance(taken.token, list)
+        with self.pace.step(), self.store.transaction() as db:
+            # A mark counted up since it was taken stays: its new readings are not done.
+            db.executemany(
+                "DELETE FROM late_marks WHERE device = ? AND start_ns = ? AND n = ?", taken.token
+            )
