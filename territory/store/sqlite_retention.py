@@ -23,6 +23,7 @@ from territory.store import sqlite_layout as layout
 from territory.store import sqlite_rollups
 from territory.store.lifecycle import ExpiryReport, Pace
 from territory.store.sqlite import SqliteStore
+from territory.store.sqlite_rollups import RAW_EXPIRED_BEFORE
 
 NS = 1_000_000_000
 RECLAIM_PAGES = 1000
@@ -66,6 +67,13 @@ def expire_raw(store: SqliteStore, before_ns: int, pace: Pace) -> list[str]:
             layout.rebuild_view(db)
             # Marks of readings whose day is gone: nothing is left to compute them from.
             db.execute("DELETE FROM late_marks WHERE start_ns < ?", ((day + 1) * layout.DAY_NS,))
+            # A reading that comes later for a day gone is stored, then dropped with it at
+            # the next pass: its rollups, built from the whole day, must not be redone.
+            db.execute(
+                "INSERT INTO lifecycle (name, value) VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = max(value, excluded.value)",
+                (RAW_EXPIRED_BEFORE, (day + 1) * layout.DAY_NS),
+            )
         dropped.append(name)
     return dropped
 

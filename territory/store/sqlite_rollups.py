@@ -30,6 +30,9 @@ from territory.store.lifecycle import LateMarks, Pace
 from territory.store.rollups import NS, Rollup, Summary
 from territory.store.sqlite import SqliteStore
 
+# Set by retention (sqlite_retention): raw readings before it are gone, whatever came
+# back since.
+RAW_EXPIRED_BEFORE = "raw_expired_before"
 _ROLLUP_NAME = re.compile(r"^rollup_(\d+)_(\d{6})$")
 _TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -157,7 +160,10 @@ class SqliteRollups:
     def raw_kept_from(self) -> int | None:
         with self.store.reading() as db:
             days = layout.raw_days(db)
-        return days[0] * layout.DAY_NS if days else None
+        if not days:
+            return None
+        expired_before = self.watermark(RAW_EXPIRED_BEFORE) or 0
+        return max(days[0] * layout.DAY_NS, expired_before)
 
     def newest_raw(self, since_ns: int) -> int | None:
         with self.store.reading() as db:
