@@ -4,6 +4,8 @@ Each step comes back as a `Rollup` of that step's length: per numeric attribute 
 count, mean, min, max and last value; per state the seconds spent in it. Steps are
 aligned on the epoch, like the rollups' bins, so a step is whole bins.
 
+The last step ends with the window: its states are counted up to the window's end.
+
 - Windows up to `raw_window_s`, or steps that are not whole finest bins: computed here
   from the raw readings.
 - Longer windows: from the coarsest rollups whose bin divides the step, combined into
@@ -35,7 +37,7 @@ def series(
     hold_ns = settings.state_hold_s * NS
     if short or not levels:
         readings = store.history(device_id, bin_start(start_ns, step_s) - hold_ns, end_ns)
-        found = compute(readings, step_s, bin_starts(start_ns, end_ns, step_s), hold_ns)
+        found = compute(readings, step_s, bin_starts(start_ns, end_ns, step_s), hold_ns, end_ns)
         return [rollup for rollup in found if not rollup.empty]
     reader = _Levels(store, rollup_backend(store), settings, device_id)
     finest = reader.level(len(levels) - 1, start_ns, end_ns)
@@ -63,7 +65,8 @@ class _Levels:
             return kept
         if index == 0:
             readings = self.store.history(self.device_id, closed - self.hold_ns, end_ns)
-            made = compute(readings, bin_s, bin_starts(closed, end_ns, bin_s), self.hold_ns)
+            starts = bin_starts(closed, end_ns, bin_s)
+            made = compute(readings, bin_s, starts, self.hold_ns, end_ns)
         else:
             made = _into_steps(self.level(index - 1, closed, end_ns), bin_s)
         return kept + [rollup for rollup in made if not rollup.empty]

@@ -114,13 +114,18 @@ def _state(value: FieldValue) -> str:
 
 
 def compute(
-    readings: Iterable[Reading], bin_s: int, starts: Iterable[int], hold_ns: int
+    readings: Iterable[Reading],
+    bin_s: int,
+    starts: Iterable[int],
+    hold_ns: int,
+    until_ns: int | None = None,
 ) -> list[Rollup]:
     """The rollups of one device's bins that begin at `starts`, from its readings.
 
     The readings must hold every reading of the device in those bins and in the
     `hold_ns` before each (for the states carried in); any others are ignored. Bins
-    with neither a reading nor a state come back `empty`.
+    with neither a reading nor a state come back `empty`. States are counted up to
+    `until_ns` at most: a bin not over yet holds no time to come.
     """
     ordered = sorted(readings, key=lambda r: (r.ts_ns, r.seq))
     by_bin: dict[int, list[Reading]] = defaultdict(list)
@@ -130,7 +135,7 @@ def compute(
     rollups = []
     for start in starts:
         inside = by_bin.get(start, [])
-        end = start + bin_s * NS
+        end = start + bin_s * NS if until_ns is None else min(start + bin_s * NS, until_ns)
         rollup = _numbers(inside, bin_s, start)
         if rollup is None:
             rollup = _carried(ordered, bin_s, start)
