@@ -70,12 +70,13 @@ def rollup(
     store: str | None = StoreOption,
 ) -> None:
     """Compute again the rollups of a period from its raw readings (those still kept)."""
-    from territory.store.maintenance import rollup_engine
+    from territory.store.maintenance import for_maintenance, rollup_engine
 
     now = time.time()
     start_s, end_s = _time_or_exit(start, now), _time_or_exit(end, now)
     opened = open_store_or_exit(store)
     try:
+        for_maintenance(opened)
         engine = rollup_engine(opened, load_settings().rollups)
         report = engine.rebuild(int(start_s * 1e9), int(end_s * 1e9), time.time_ns())
     finally:

@@ -5,6 +5,9 @@ count, mean, min, max and last value; per state the seconds spent in it. Steps a
 aligned on the epoch, like the rollups' bins, so a step is whole bins.
 
 The last step ends with the window: its states are counted up to the window's end.
+Read from raw readings, the first step's numbers are those from the window's start
+(reading on from where the last window ended counts nothing twice); read from rollups,
+it is a whole bin.
 
 - Windows up to `raw_window_s`, or steps that are not whole finest bins: computed here
   from the raw readings.
@@ -15,15 +18,25 @@ The last step ends with the window: its states are counted up to the window's en
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 
+from territory.readings import Reading
 from territory.settings import RollupSettings
 from territory.store.base import Store
 from territory.store.lifecycle import RollupBackend
 from territory.store.maintenance import rollup_backend
 from territory.store.rollup_engine import watermark_name
-from territory.store.rollups import NS, Rollup, bin_start, bin_starts, combine, compute
+from territory.store.rollups import (
+    NS,
+    Rollup,
+    bin_start,
+    bin_starts,
+    combine,
+    compute,
+    state_attributes,
+)
 
 
 def series(
@@ -37,7 +50,9 @@ def series(
     hold_ns = settings.state_hold_s * NS
     if short or not levels:
         readings = store.history(device_id, bin_start(start_ns, step_s) - hold_ns, end_ns)
-        found = compute(readings, step_s, bin_starts(start_ns, end_ns, step_s), hold_ns, end_ns)
+        found = compute(
+            _from(readings, start_ns), step_s, bin_starts(start_ns, end_ns, step_s), hold_ns, end_ns
+        )
         return [rollup for rollup in found if not rollup.empty]
     reader = _Levels(store, rollup_backend(store), settings, device_id)
     finest = reader.level(len(levels) - 1, start_ns, end_ns)
@@ -70,6 +85,20 @@ class _Levels:
         else:
             made = _into_steps(self.level(index - 1, closed, end_ns), bin_s)
         return kept + [rollup for rollup in made if not rollup.empty]
+
+
+def _from(readings: list[Reading], start_ns: int) -> list[Reading]:
+    """Readings before the window only carry their states in: the numbers of each step are
+    those of its readings from the window's start (so reading on from where the last
+    window ended counts no reading twice)."""
+    return [
+        r
+        if r.ts_ns >= start_ns
+        else dataclasses.replace(
+            r, fields={k: v for k, v in r.fields.items() if k in state_attributes(r.kind)}
+        )
+        for r in readings
+    ]
 
 
 def _into_steps(rollups: Sequence[Rollup], step_s: int) -> list[Rollup]:

@@ -41,6 +41,18 @@ def rollup_backend(store: Store, pace: Pace | None = None) -> RollupBackend:
     raise TypeError(f"no rollups for a {type(store).__name__}")
 
 
+def for_maintenance(store: Store) -> None:
+    """A store's connection as maintenance uses it. On SQLite its commits are not each
+    synced: rollups, watermarks and deletions can all be done again, and the WAL keeps
+    them in order, so a power cut loses the newest few and never a watermark without the
+    rollups before it. The ingest's own connection stays synchronous=FULL."""
+    from territory.store.sqlite import SqliteStore
+
+    if isinstance(store, SqliteStore):
+        with store.reading() as db:
+            db.execute("PRAGMA synchronous=NORMAL")
+
+
 def rollup_engine(store: Store, settings: RollupSettings, pace: Pace | None = None) -> RollupEngine:
     from territory.store.influx import InfluxStore
 
@@ -72,6 +84,7 @@ class Maintainer:
         self.settings = settings
         self.pace = Pace(settings.duty)
         self.engine = rollup_engine(store, rollups, self.pace)
+        for_maintenance(store)
 
     def run_once(self, now_ns: int | None = None) -> PassReport:
         """Rollups first (they must be computed before their raw readings go), then expiry."""

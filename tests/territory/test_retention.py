@@ -184,7 +184,7 @@ def test_expiry_runs_while_a_writer_keeps_writing(tmp_path: Path) -> None:
     thread.start()
     try:
         maintainer = Maintainer(
-            open_store(url), RollupSettings(), RetentionSettings(), MaintenanceSettings(duty=0.5)
+            open_store(url), RollupSettings(), RetentionSettings(), MaintenanceSettings(duty=1.0)
         )
         report = maintainer.run_once(NOW_NS)
         maintainer.store.close()
