@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from territory.settings import RollupSettings, load_settings
 from territory.store import Store
-from territory.store.history import series
+from territory.store.history import means
 
 
 @functools.cache
@@ -29,7 +29,8 @@ def binned(
             if isinstance(value, int | float) and not isinstance(value, bool):
                 yield r.ts, float(value), 1
         return
-    for step in series(store, device_id, start_ns, end_ns, int(bin_s), _rollup_settings()):
-        summary = step.numbers.get(attribute)
-        if summary is not None:
-            yield step.start_ns / 1e9, summary.mean * summary.count, summary.count
+    settings = _rollup_settings()
+    for start, count, mean in means(
+        store, device_id, attribute, start_ns, end_ns, int(bin_s), settings
+    ):
+        yield start / 1e9, mean * count, count

@@ -59,6 +59,47 @@ def series(
     return _into_steps(finest, step_s)
 
 
+def means(
+    store: Store,
+    device_id: str,
+    attribute: str,
+    start_ns: int,
+    end_ns: int,
+    step_s: int,
+    settings: RollupSettings,
+) -> list[tuple[int, int, float]]:
+    """(step start, count, mean) of one attribute, per step with a value: as `series`,
+    reading only that attribute from the rollups (a forecast reads weeks of them)."""
+    levels = [b for b in settings.bins_s if step_s % b == 0]
+    if end_ns - start_ns <= settings.raw_window_s * NS or not levels:
+        return _means_of(series(store, device_id, start_ns, end_ns, step_s, settings), attribute)
+    bin_s = levels[-1]
+    backend = rollup_backend(store)
+    first = bin_start(start_ns, bin_s)
+    closed = backend.watermark(watermark_name(bin_s))
+    closed = first if closed is None else max(first, min(closed, end_ns))
+    kept = backend.read_means(bin_s, device_id, attribute, first, closed)
+    if closed < end_ns:
+        kept += _means_of(series(store, device_id, closed, end_ns, bin_s, settings), attribute)
+    if bin_s == step_s:
+        return kept
+    totals: dict[int, tuple[int, float]] = {}
+    for start, count, mean in kept:
+        step = bin_start(start, step_s)
+        had, total = totals.get(step, (0, 0.0))
+        totals[step] = (had + count, total + mean * count)
+    return [(step, count, total / count) for step, (count, total) in sorted(totals.items())]
+
+
+def _means_of(steps: list[Rollup], attribute: str) -> list[tuple[int, int, float]]:
+    found = []
+    for step in steps:
+        summary = step.numbers.get(attribute)
+        if summary is not None:
+            found.append((step.start_ns, summary.count, summary.mean))
+    return found
+
+
 class _Levels:
     def __init__(
         self, store: Store, backend: RollupBackend, settings: RollupSettings, device_id: str
@@ -102,6 +143,8 @@ def _from(readings: list[Reading], start_ns: int) -> list[Reading]:
 
 
 def _into_steps(rollups: Sequence[Rollup], step_s: int) -> list[Rollup]:
+    if all(rollup.bin_s == step_s for rollup in rollups):
+        return list(rollups)
     steps: dict[int, list[Rollup]] = defaultdict(list)
     for rollup in rollups:
         steps[bin_start(rollup.start_ns, step_s)].append(rollup)

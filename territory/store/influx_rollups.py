@@ -104,12 +104,26 @@ class InfluxRollups:
         )
         found = []
         for s in series:
+            read = _Columns(s["columns"])
             device_id = s["tags"]["device_id"]
-            for row in s["values"]:
-                record = dict(zip(s["columns"], row, strict=True))
-                if record.get("gone") is False:
-                    found.append(_rollup(device_id, bin_s, record))
+            found += [read.rollup(device_id, bin_s, row) for row in s["values"] if read.kept(row)]
         return sorted(found, key=lambda r: (r.device_id, r.start_ns))
+
+    def read_means(
+        self, bin_s: int, device_id: str, attribute: str, start_ns: int, end_ns: int
+    ) -> list[tuple[int, int, float]]:
+        count, mean = (f'"{attribute}.{part}"' for part in ("count", "mean"))
+        series = self._select(
+            f'SELECT "gone", {count}, {mean} FROM "{ROLLUPS}"."{ROLLUP}"'
+            f' WHERE "bin" = \'{int(bin_s)}\' AND "device_id" = {_quote(device_id)}'
+            f" AND time >= {start_ns} AND time < {end_ns}"
+        )
+        return [
+            (int(ts), int(c), float(m))
+            for s in series
+            for ts, gone, c, m in s["values"]
+            if gone is False and c is not None
+        ]
 
     def write_rollups(self, bin_s: int, rollups: Sequence[Rollup]) -> None:
         lines = []
@@ -179,37 +193,56 @@ def _fields(rollup: Rollup) -> tuple[dict[str, FieldValue], dict[str, int]]:
     return floats, integers
 
 
-def _rollup(device_id: str, bin_s: int, record: dict[str, Any]) -> Rollup:
-    parts: dict[str, dict[str, Any]] = {}
-    states: dict[str, dict[str, float]] = {}
-    for key, value in record.items():
-        if value is None or key in ("time", "n", "gone", "kind", "zone", "bin", "device_id"):
-            continue
-        if "=" in key:
-            name, state = key.split("=", 1)
-            if value:
-                states.setdefault(name, {})[state] = float(value)
-        else:
-            name, part = key.rsplit(".", 1)
-            parts.setdefault(name, {})[part] = value
-    return Rollup(
-        device_id=device_id,
-        kind=record["kind"],
-        zone=record["zone"],
-        bin_s=bin_s,
-        start_ns=int(record["time"]),
-        count=int(record["n"]),
-        numbers={
-            name: Summary(
-                count=int(p["count"]),
-                mean=float(p["mean"]),
-                min=float(p["min"]),
-                max=float(p["max"]),
-                last=float(p["last"]),
-                last_ns=int(p["last_ns"]),
-            )
-            for name, p in parts.items()
+class _Columns:
+    """How to read a rollup back from the columns of a query's series (the same for all its
+    rows, so worked out once)."""
+
+    def __init__(self, columns: list[str]) -> None:
+        index = {name: i for i, name in enumerate(columns)}
+        self.time, self.n, self.gone = index["time"], index["n"], index["gone"]
+        self.kind, self.zone = index["kind"], index["zone"]
+        self.states: list[tuple[int, str, str]] = []
+        for i, name in enumerate(columns):
+            if "=" in name:
+                attribute, state = name.split("=", 1)
+                self.states.append((i, attribute, state))
+        parts: dict[str, dict[str, int]] = {}
+        for i, name in enumerate(columns):
+            if "." in name and "=" not in name:
+                attribute, part = name.rsplit(".", 1)
+                parts.setdefault(attribute, {})[part] = i
+        self.numbers: list[tuple[str, int, int, int, int, int, int]] = [
+            (attribute, p["count"], p["mean"], p["min"], p["max"], p["last"], p["last_ns"])
+            for attribute, p in parts.items()
             if all(part in p for part in _NUMBER_PARTS)
-        },
-        states=states,
-    )
+        ]
+
+    def kept(self, row: list[Any]) -> bool:
+        return row[self.gone] is False
+
+    def rollup(self, device_id: str, bin_s: int, row: list[Any]) -> Rollup:
+        states: dict[str, dict[str, float]] = {}
+        for i, attribute, state in self.states:
+            if row[i]:
+                states.setdefault(attribute, {})[state] = float(row[i])
+        return Rollup(
+            device_id,
+            row[self.kind],
+            row[self.zone],
+            bin_s,
+            int(row[self.time]),
+            int(row[self.n]),
+            {
+                attribute: Summary(
+                    int(row[c]),
+                    float(row[m]),
+                    float(row[lo]),
+                    float(row[hi]),
+                    float(row[la]),
+                    int(row[t]),
+                )
+                for attribute, c, m, lo, hi, la, t in self.numbers
+                if row[c] is not None
+            },
+            states,
+        )

@@ -74,6 +74,13 @@ class RollupBackend(Protocol):
         None)."""
         ...
 
+    def read_means(
+        self, bin_s: int, device_id: str, attribute: str, start_ns: int, end_ns: int
+    ) -> list[tuple[int, int, float]]:
+        """(start, count, mean) of one attribute of one device, per `bin_s` bin starting in
+        [start_ns, end_ns): what a forecast reads, without the rest of each rollup."""
+        ...
+
     def write_rollups(self, bin_s: int, rollups: Sequence[Rollup]) -> None:
         """Store (or replace) these rollups; an `empty` one removes the bin's rollup."""
         ...

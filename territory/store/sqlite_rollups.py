@@ -14,7 +14,6 @@ This module also implements the rest of `RollupBackend` for the rollup engine.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections import defaultdict
@@ -22,7 +21,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 
 from territory.readings import Reading
 from territory.store import sqlite_layout as layout
@@ -119,19 +118,19 @@ def encode(rollup: Rollup) -> str:
 
 
 def decode(device_id: str, kind: str, zone: str, bin_s: int, start_ns: int, stats: str) -> Rollup:
-    count, numbers, *states = json.loads(stats)
+    count, numbers, *states = from_json(stats)
     return Rollup(
-        device_id=device_id,
-        kind=kind,
-        zone=zone,
-        bin_s=bin_s,
-        start_ns=start_ns,
-        count=count,
-        numbers={
+        device_id,
+        kind,
+        zone,
+        bin_s,
+        start_ns,
+        count,
+        {
             name: Summary(c, float(mean), float(low), float(high), float(last), start_ns + offset)
             for name, (c, mean, low, high, last, offset) in numbers.items()
         },
-        states=states[0] if states else {},
+        states[0] if states else {},
     )
 
 
@@ -210,6 +209,25 @@ class SqliteRollups:
                     (*params, start_ns, end_ns),
                 )
                 found += [decode(d, k, z, bin_s, start, stats) for d, k, z, start, stats in rows]
+        return found
+
+    def read_means(
+        self, bin_s: int, device_id: str, attribute: str, start_ns: int, end_ns: int
+    ) -> list[tuple[int, int, float]]:
+        count_path, mean_path = (f'$[1]."{attribute}"[{i}]' for i in (0, 1))
+        found: list[tuple[int, int, float]] = []
+        with self.store.reading() as db:
+            for table_bin, month, name in rollup_tables(db):
+                low, high = month_bounds(month)
+                if table_bin != bin_s or high <= start_ns or low >= end_ns:
+                    continue
+                rows = db.execute(
+                    f"SELECT start_ns, stats ->> ?, stats ->> ? FROM {name}"
+                    " WHERE device = (SELECT id FROM devices WHERE device_id = ?)"
+                    " AND start_ns >= ? AND start_ns < ? ORDER BY start_ns",
+                    (count_path, mean_path, device_id, start_ns, end_ns),
+                )
+                found += [(s, int(c), float(m)) for s, c, m in rows if c is not None]
         return found
 
     def write_rollups(self, bin_s: int, rollups: Sequence[Rollup]) -> None:

@@ -16,7 +16,7 @@ from territory.cli import app
 from territory.readings import Reading
 from territory.settings import RollupSettings
 from territory.store import Store, open_store
-from territory.store.history import series
+from territory.store.history import means, series
 from territory.store.maintenance import rollup_engine
 from territory.store.rollups import Rollup, Summary, bin_starts, compute
 from tests.services import Influxd
@@ -125,6 +125,26 @@ def test_long_windows_are_read_from_rollups_and_short_ones_from_raw(store: Store
     short = series(store, "f-1", day_ago - HOUR_NS, day_ago + HOUR_NS, 900, SETTINGS)
     assert [r.numbers["activePower"].mean for r in long if r.start_ns == day_ago] == [-1.0]
     assert [r.numbers["activePower"].mean for r in short if r.start_ns == day_ago] != [-1.0]
+
+
+@pytest.mark.parametrize("step_s", [900, 3600])
+def test_one_attributes_means_agree_with_the_whole_history(store: Store, step_s: int) -> None:
+    now = time.time_ns()
+    three_days(store, now)
+    start = now - 3 * 24 * HOUR_NS
+    whole = series(store, "c-1", start, now, step_s, SETTINGS)
+    wanted = [
+        (
+            r.start_ns,
+            r.numbers["powerConsumption"].count,
+            round(r.numbers["powerConsumption"].mean, 9),
+        )
+        for r in whole
+        if "powerConsumption" in r.numbers
+    ]
+    found = means(store, "c-1", "powerConsumption", start, now, step_s, SETTINGS)
+    assert [(s, c, round(m, 9)) for s, c, m in found] == wanted
+    assert len(wanted) > 70 * 3600 // step_s
 
 
 def test_query_history_in_steps_and_raw(tmp_path: Path) -> None:
