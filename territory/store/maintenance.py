@@ -93,7 +93,8 @@ class Maintainer:
         started = time.perf_counter()
         now_ns = time.time_ns() if now_ns is None else now_ns
         report = PassReport()
-        report.rollups = self.engine.refresh(now_ns)
+        # Up to a day of bins a pass: a maintainer that was stopped catches up in a few.
+        report.rollups = self.engine.refresh(now_ns, max_bins=96)
         report.expiry = expire(self.store, self.retention, now_ns, self.pace)
         report.seconds = time.perf_counter() - started
         return report

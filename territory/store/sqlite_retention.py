@@ -2,6 +2,8 @@
 
 - Raw readings go a whole day at a time: the day's table is emptied a few devices at a
   time, then dropped. Only that day's pages are read: never a scan of the other days.
+  A day goes only once its rollups are made: past the rollups' watermark, raw readings
+  stay, whatever their age, so a maintainer catching up loses nothing.
 - Rollups go a whole month at a time, their month's table the same way.
 - Dead letters and plans older than their retention go in short batches by index; past
   `deadletters_max_rows` the oldest dead letters go too.
@@ -37,7 +39,8 @@ def expire(
     """One retention pass over every kind of data, then space handed back."""
     report = ExpiryReport()
     busy = pace.busy_s
-    report.raw_days = expire_raw(store, now_ns - _days_ns(retention.raw_days), pace)
+    raw_before = min(now_ns - _days_ns(retention.raw_days), rolled_up_to(store))
+    report.raw_days = expire_raw(store, raw_before, pace)
     report.rollup_partitions = expire_rollups(
         store, now_ns - _days_ns(retention.rollups_days), pace
     )
@@ -48,6 +51,16 @@ def expire(
     report.reclaimed_bytes = reclaim(store, pace)
     report.busy_s = pace.busy_s - busy
     return report
+
+
+def rolled_up_to(store: SqliteStore) -> int:
+    """Where the finest rollups are computed up to (the highest watermark): raw readings
+    after it are kept, whatever their age, until their rollups are made."""
+    with store.reading() as db:
+        (closed,) = db.execute(
+            "SELECT max(value) FROM lifecycle WHERE name GLOB 'closed_[0-9]*'"
+        ).fetchone()
+    return int(closed) if closed is not None else -(2**63)
 
 
 def _days_ns(days: float) -> int:
