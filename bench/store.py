@@ -11,7 +11,7 @@ more than this machine writes in a session. So the run measures on:
   (expiring slice A's day, closing rollups), so the two write rates compare ingest
   without and with maintenance;
 - rollups: computed for every device over slice B (its 15-minute bins), then copied over
-  30 days for a sample of devices (20 feeders with their chargers and PV arrays, and a
+  30 days for a sample of devices (10 feeders with their chargers and PV arrays, and a
   few stations), the daily rollups built from them;
 - queries, median and p99: one device over 30 days at 15 minutes, one zone's feeders
   over a day at 1 minute (a full day of raw readings is written for them), the latest
@@ -71,7 +71,7 @@ NS = 1_000_000_000
 DAY_NS = 86_400 * NS
 MONTH_DAYS, RAW_DAYS = 30, 7
 BATCH = 5000
-SAMPLE_FEEDERS = 20
+SAMPLE_FEEDERS = 10
 SETTINGS = RollupSettings()
 
 
@@ -186,7 +186,7 @@ def sample_of(readings: list[Reading]) -> Sample:
             seen.add(r.device_id)
             attribute = "powerConsumption" if r.kind == "ev_charger" else "activePower"
             sample.feeders[str(feeder)].append((r.device_id, attribute))
-    sample.stations = sorted({r.device_id for r in readings if r.kind == "bike_station"})[:40]
+    sample.stations = sorted({r.device_id for r in readings if r.kind == "bike_station"})[:20]
     return sample
 
 
@@ -540,7 +540,7 @@ Twin of the metropolis, {devices:,} devices, {minutes:.0f} minutes of simulated 
 ({all_figures[0].raw:,}; generated and decoded in {generated_s:.0f} s) written twice per store through
 the bulk path: slice A alone, slice B with `territory store maintain` beside (raw retention 1 day, so
 slice A's day expires while B is written). Rollups computed for every device over slice B, then
-copied over 30 days for a sample (20 feeders with their chargers and PV, 40 stations). Extrapolated
+copied over 30 days for a sample (10 feeders with their chargers and PV, 20 stations). Extrapolated
 (linear): the month = 7 days of raw readings at 555/s + 30 days of rollups for {devices:,} devices;
 a day's rollups = the slice's bins × (96 / bins in the slice); expiring a day = slice A's expiry ×
 (48 million / readings in slice A).
@@ -556,13 +556,14 @@ Maintenance passes while slice B was written:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=30.0, help="Simulated minutes per slice.")
+    parser.add_argument("--minutes", type=float, default=15.0, help="Simulated minutes per slice.")
     parser.add_argument("--only", choices=["sqlite", "influx"], help="One store only.")
     parser.add_argument("--record", action="store_true", help="Write docs/performance.md too.")
     parser.add_argument(
         "--scenario", type=Path, default=SCENARIO, help="Another territory (a quick check)."
     )
     args = parser.parse_args()
+    started = time.perf_counter()
     print(f"generating {args.minutes:.0f} minutes of {args.scenario.stem}...", flush=True)
     readings, generated_s = generate(args.scenario, args.minutes)
     devices = len({r.device_id for r in readings})
@@ -570,10 +571,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
         if args.only in (None, "sqlite"):
             figures.append(sqlite_run(readings, args.minutes, Path(folder)))
+            print(figures[-1], flush=True)
         if args.only in (None, "influx"):
             figures.append(influx_run(readings, args.minutes, Path(folder)))
+            print(figures[-1], flush=True)
     text = report(figures, args.minutes, generated_s, devices)
     print(text)
+    print(f"(the run took {time.perf_counter() - started:.0f} s)")
     if args.record:
         record("store", text)
 

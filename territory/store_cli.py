@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -51,14 +52,15 @@ def maintain(
             logging.getLogger("store").info("maintenance: %s", describe(report))
             typer.echo(json.dumps(asdict(report)))
             return
-        stop = threading.Event()
 
+        # Stop at once, even mid-pass: every step is a transaction of its own or done again
+        # by the next pass, so an interrupted pass loses nothing.
         def request_stop(signum: int, frame: FrameType | None) -> None:
-            stop.set()
+            raise KeyboardInterrupt
 
-        signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-        maintainer.run(stop)
+        with contextlib.suppress(KeyboardInterrupt):
+            maintainer.run(threading.Event())
     finally:
         opened.close()
 

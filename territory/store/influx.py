@@ -315,11 +315,14 @@ class InfluxStore:
         create_policies(self)
         self._created = True
 
-    def statement(self, influxql: str) -> dict[str, Any]:
+    def statement(self, influxql: str, timeout_s: float | None = None) -> dict[str, Any]:
         """Run one statement by POST (any kind, any length): its result, with "error"
         when InfluxDB refused it."""
         response = self._request(
-            "POST", "/query", data={"q": influxql, "db": self.database, "epoch": "ns"}
+            "POST",
+            "/query",
+            data={"q": influxql, "db": self.database, "epoch": "ns"},
+            **({"timeout": timeout_s} if timeout_s is not None else {}),
         )
         if response.status_code != 200:
             return {"error": f"({response.status_code}) {response.text[:300]}"}

@@ -30,7 +30,7 @@ from territory.readings import FieldValue, Reading
 from territory.store.base import StoreUnavailable
 from territory.store.influx import LATE_MARKS, InfluxStore, _quote, _readings
 from territory.store.influx_retention import RAW, ROLLUPS, duration_ns, policy_durations
-from territory.store.lifecycle import SETTLE_NS, LateMarks
+from territory.store.lifecycle import SETTLE_NS, DeviceGroup, LateMarks
 from territory.store.lineprotocol import line
 from territory.store.rollups import Rollup, Summary, state_options
 
@@ -39,6 +39,7 @@ STATE = "rollup_state"
 _KIND_REGEX = "/^(" + "|".join(sorted(KINDS)) + ")$/"
 _NUMBER_PARTS = ("count", "mean", "min", "max", "last", "last_ns")
 _LATE_READ_TO = "late_read_to"
+_QUERY_TIMEOUT_S = 300.0
 
 
 class InfluxRollups:
@@ -91,6 +92,13 @@ class InfluxRollups:
     def device_ids(self) -> list[str]:
         series = self._select(f'SHOW TAG VALUES FROM {_KIND_REGEX} WITH KEY = "device_id"')
         return sorted({row[1] for s in series for row in s["values"]})
+
+    def groups(self, size: int) -> list[DeviceGroup]:
+        """A kind at a time, every device of it: a series scan per measurement answers far
+        faster than a query naming thousands of devices."""
+        series = self._select(f"SHOW MEASUREMENTS WITH MEASUREMENT =~ {_KIND_REGEX}")
+        kinds = sorted(row[0] for s in series for row in s["values"])
+        return [DeviceGroup(None, frozenset([kind])) for kind in kinds]
 
     # -- rollups -----------------------------------------------------------------------
 
@@ -158,7 +166,8 @@ class InfluxRollups:
     # -- HTTP ------------------------------------------------------------------------------
 
     def _select(self, influxql: str) -> list[dict[str, Any]]:
-        result = self.store.statement(influxql)
+        # A bin of a busy territory is hundreds of thousands of points: give it time.
+        result = self.store.statement(influxql, timeout_s=_QUERY_TIMEOUT_S)
         if "error" in result:
             raise StoreUnavailable(f"InfluxDB query failed: {result['error']}")
         series: list[dict[str, Any]] = result.get("series", [])

@@ -34,6 +34,14 @@ class LateMarks:
     token: object = None
 
 
+@dataclass(frozen=True)
+class DeviceGroup:
+    """Some devices: these (all when None) of these kinds (all when None)."""
+
+    device_ids: list[str] | None = None
+    kinds: frozenset[str] | None = None
+
+
 class RollupBackend(Protocol):
     """The store operations the rollup engine is built on."""
 
@@ -65,6 +73,11 @@ class RollupBackend(Protocol):
 
     def device_ids(self) -> list[str]:
         """Every device the store has seen."""
+        ...
+
+    def groups(self, size: int) -> list[DeviceGroup]:
+        """Every device, in groups to read raw readings for a bin by (whatever suits the
+        backend: ranges of devices, or kinds)."""
         ...
 
     def read_rollups(

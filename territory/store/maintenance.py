@@ -56,8 +56,11 @@ def for_maintenance(store: Store) -> None:
 def rollup_engine(store: Store, settings: RollupSettings, pace: Pace | None = None) -> RollupEngine:
     from territory.store.influx import InfluxStore
 
-    chunk = 500 if isinstance(store, InfluxStore) else 2000
-    return RollupEngine(rollup_backend(store, pace), settings, device_chunk=chunk)
+    if isinstance(store, InfluxStore):
+        # Devices named in a query: a hundred at a time. Raw readings for every device: a
+        # kind and a bin at a time (hundreds of thousands of points in a metropolis).
+        return RollupEngine(rollup_backend(store, pace), settings, device_chunk=100, bins_at_once=1)
+    return RollupEngine(rollup_backend(store, pace), settings, device_chunk=2000)
 
 
 @dataclass
@@ -107,7 +110,9 @@ class Maintainer:
             except StoreUnavailable as exc:
                 log.warning("maintenance pass failed, retrying next time: %s", exc)
             else:
-                log.info("maintenance: %s", describe(report))
+                said = describe(report)
+                # A pass that did nothing says so only at debug level: one a minute.
+                log.log(logging.INFO if ";" in said else logging.DEBUG, "maintenance: %s", said)
             stop.wait(self.settings.every_s)
 
 

@@ -35,9 +35,6 @@ from territory.store.rollups import state_attributes as _state_attributes
 STATE_KINDS = frozenset(kind for kind in KINDS if _state_attributes(kind))
 
 
-_BINS_AT_ONCE = 8
-
-
 def watermark_name(bin_s: int) -> str:
     return f"closed_{bin_s}"
 
@@ -59,12 +56,17 @@ class RollupEngine:
     """Rollups of one store, per the settings' bins."""
 
     def __init__(
-        self, backend: RollupBackend, settings: RollupSettings, device_chunk: int = 2000
+        self,
+        backend: RollupBackend,
+        settings: RollupSettings,
+        device_chunk: int = 2000,
+        bins_at_once: int = 8,
     ) -> None:
         self.backend = backend
         self.bins = list(settings.bins_s)
         self.hold_ns = settings.state_hold_s * NS
         self.device_chunk = device_chunk
+        self.bins_at_once = bins_at_once
 
     # -- the pass --------------------------------------------------------------------
 
@@ -129,7 +131,7 @@ class RollupEngine:
                 self.backend.set_watermark(watermark_name(finest), start)
                 break
             # A few bins at once: one read per device for all of them.
-            bins = min(max_bins - closing, _BINS_AT_ONCE, (now_ns - SETTLE_NS - start) // step)
+            bins = min(max_bins - closing, self.bins_at_once, (now_ns - SETTLE_NS - start) // step)
             report.rollups_written += self._compute_all(start, start + bins * step)
             start += bins * step
             closing += bins
@@ -158,8 +160,8 @@ class RollupEngine:
     def _compute_all(self, start: int, end: int) -> int:
         """The finest rollups of [start, end) for every device; returns how many written."""
         written = 0
-        for chunk in self._device_chunks():
-            readings = self._readings(start, end, chunk)
+        for group in self.backend.groups(self.device_chunk):
+            readings = self._readings(start, end, group.device_ids, group.kinds)
             rollups = self._compute(readings, range(start, end, self.bins[0] * NS))
             self.backend.write_rollups(self.bins[0], [r for r in rollups if not r.empty])
             written += sum(not r.empty for r in rollups)
@@ -239,12 +241,24 @@ class RollupEngine:
     def _device_chunks(self) -> Iterator[list[str]]:
         return _chunks(self.backend.device_ids(), self.device_chunk)
 
-    def _readings(self, start: int, end: int, devices: Sequence[str]) -> dict[str, list[Reading]]:
+    def _readings(
+        self,
+        start: int,
+        end: int,
+        devices: Sequence[str] | None,
+        kinds: frozenset[str] | None = None,
+    ) -> dict[str, list[Reading]]:
         """Each device's readings in [start, end), and those of devices with states in the
         `hold_ns` before (the states they carry into the first bin)."""
         grouped: dict[str, list[Reading]] = defaultdict(list)
-        carried = self.backend.raw_readings(start - self.hold_ns, start, devices, STATE_KINDS)
-        for reading in itertools.chain(carried, self.backend.raw_readings(start, end, devices)):
+        stated = STATE_KINDS if kinds is None else STATE_KINDS & kinds
+        carried = (
+            self.backend.raw_readings(start - self.hold_ns, start, devices, stated)
+            if stated
+            else iter(())
+        )
+        own = self.backend.raw_readings(start, end, devices, kinds)
+        for reading in itertools.chain(carried, own):
             grouped[reading.device_id].append(reading)
         return grouped
 

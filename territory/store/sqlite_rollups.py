@@ -25,7 +25,7 @@ from pydantic_core import from_json, to_json
 
 from territory.readings import Reading
 from territory.store import sqlite_layout as layout
-from territory.store.lifecycle import LateMarks, Pace
+from territory.store.lifecycle import DeviceGroup, LateMarks, Pace
 from territory.store.rollups import NS, Rollup, Summary
 from territory.store.sqlite import SqliteStore
 
@@ -183,6 +183,11 @@ class SqliteRollups:
     def device_ids(self) -> list[str]:
         with self.store.reading() as db:
             return [row[0] for row in db.execute("SELECT device_id FROM devices ORDER BY id")]
+
+    def groups(self, size: int) -> list[DeviceGroup]:
+        """Ranges of devices: a seek per device in each day table."""
+        ids = self.device_ids()
+        return [DeviceGroup(ids[i : i + size]) for i in range(0, len(ids), size)]
 
     # -- rollups -----------------------------------------------------------------------
 
