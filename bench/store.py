@@ -17,7 +17,8 @@ more than this machine writes in a session. So the run measures on:
   over a day at 1 minute (a full day of raw readings is written for them), the latest
   reading of every meter (20,000) and of every device (28,260), a feeder's base-load
   forecast from 4 weeks of rollups;
-- expiry: slice A's day dropped, its space handed back.
+- expiry: slice A's day dropped by the maintainer while slice B is written, then slice
+  B's day dropped and its space handed back, timed.
 
 Then it extrapolates to the month (7 days raw, 30 days of rollups), to a day's rollups
 and to expiring a day, linearly in readings or device-bins.
@@ -237,7 +238,8 @@ class Figures:
     maintenance_log: list[str] = field(default_factory=list)
     rollup_bins_s: float = 0.0
     """Seconds to compute the 15-minute rollups of every device over the slice."""
-    daily_s: float = 0.0
+    daily_s_per_device: float = 0.0
+    """Seconds to build one device's daily rollup from its 96 fifteen-minute ones."""
     slice_bins: int = 0
     rollup_bytes_per_device_day: float = 0.0
     expire_work_s: float = 0.0
@@ -270,6 +272,11 @@ def run_store(
     figures.raw, seconds = write_all(store, batches(readings, a_start))
     figures.rate_alone = figures.raw / seconds
     figures.raw_bytes_per_reading = (raw_bytes() - before) / figures.raw
+
+    # Slice A rolled up (and the bins since, empty): the maintainer beside slice B finds
+    # slice A's day ready to go, as a maintainer keeping up would each day.
+    for_maintenance(store)
+    rollup_engine(store, SETTINGS).refresh(time.time_ns(), max_bins=10_000)
 
     print(f"[{name}] slice B, `territory store maintain` running beside", flush=True)
     log_path = Path(tempfile.mkstemp(suffix=".log")[1])
@@ -316,9 +323,6 @@ def run_store(
     # As in steady state, where the maintainer keeps the watermarks near now.
     engine.backend.set_watermark("closed_900", b_start + slice_ns)
     figures.slice_bins = slice_ns // (900 * NS)
-    started = time.perf_counter()
-    engine._combine_all(900, 86_400, b_start // DAY_NS * DAY_NS)
-    figures.daily_s = time.perf_counter() - started
 
     sample = sample_of(readings)
     computed = engine.backend.read_rollups(900, b_start, b_start + slice_ns, sample.devices)
@@ -328,8 +332,15 @@ def run_store(
     print(f"[{name}] 30 days of rollups for {len(sample.devices)} devices", flush=True)
     before = rollup_bytes()
     month_of_rollups(store, sample, by_device, now)
-    device_days = sum(1 for d in sample.devices if by_device.get(d)) * MONTH_DAYS
-    figures.rollup_bytes_per_device_day = (rollup_bytes() - before) / device_days
+    rolled = [d for d in sample.devices if by_device.get(d)]
+    figures.rollup_bytes_per_device_day = (rollup_bytes() - before) / (len(rolled) * MONTH_DAYS)
+    # A day's daily rollups, from its 96 fifteen-minute ones, for the sample's devices.
+    day = now // DAY_NS * DAY_NS - 2 * DAY_NS
+    started = time.perf_counter()
+    for index in range(0, len(rolled), engine.device_chunk):
+        chunk = rolled[index : index + engine.device_chunk]
+        engine.backend.write_rollups(86_400, engine._combine(900, 86_400, day, chunk))
+    figures.daily_s_per_device = (time.perf_counter() - started) / len(rolled)
 
     print(f"[{name}] queries", flush=True)
     zone = next(r.zone for r in readings if r.kind == "feeder")
@@ -338,9 +349,10 @@ def run_store(
         write_all(store, iter([chunk[i : i + BATCH] for i in range(0, len(chunk), BATCH)]))
     figures.queries = queries(store, sample, zone, zone_start, now)
 
-    print(f"[{name}] expiring slice A's day", flush=True)
+    # Slice A's day went while slice B was written; slice B's day goes now, timed.
+    print(f"[{name}] expiring slice B's day", flush=True)
     figures.expired_readings = figures.raw
-    figures.expire_work_s, figures.expire_wall_s = expire_day(store, a_start)
+    figures.expire_work_s, figures.expire_wall_s = expire_day(store, b_start)
     store.close()
     return figures
 
@@ -400,17 +412,20 @@ def sqlite_run(readings: list[Reading], minutes: float, folder: Path) -> Figures
     path = folder / "metropolis.db"
     url = f"sqlite:///{path}"
 
-    def file_bytes() -> int:
-        if not path.exists():
-            return 0
-        db = sqlite3.connect(path)
-        try:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            (pages,) = db.execute("PRAGMA page_count").fetchone()
-            (free,) = db.execute("PRAGMA freelist_count").fetchone()
-        finally:
-            db.close()
-        return int((pages - free) * 4096)
+    def table_bytes(pattern: str) -> Callable[[], int]:
+        def measure() -> int:
+            if not path.exists():
+                return 0
+            db = sqlite3.connect(path)
+            try:
+                (used,) = db.execute(
+                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name GLOB ?", (pattern,)
+                ).fetchone()
+            finally:
+                db.close()
+            return int(used)
+
+        return measure
 
     def expire_day(store: Store, a_start: int) -> tuple[float, float]:
         assert isinstance(store, SqliteStore)
@@ -421,7 +436,9 @@ def sqlite_run(readings: list[Reading], minutes: float, folder: Path) -> Figures
         work = time.perf_counter() - started
         return work, work / 0.1  # at the default duty, maintenance.duty = 0.1
 
-    return run_store("sqlite", url, readings, minutes, file_bytes, file_bytes, expire_day)
+    return run_store(
+        "sqlite", url, readings, minutes, table_bytes("raw_*"), table_bytes("rollup_*"), expire_day
+    )
 
 
 INFLUX_EXTRA = """  cache-snapshot-write-cold-duration = "2s"
@@ -452,11 +469,21 @@ def influx_run(readings: list[Reading], minutes: float, folder: Path) -> Figures
     data = folder / "influxd" / "data" / "metropolis"
 
     def policy_bytes(policy: str) -> Callable[[], int]:
+        def size() -> int:
+            return sum(p.stat().st_size for p in (data / policy).rglob("*") if p.is_file())
+
         def measure() -> int:
+            """Once the shards are compacted: the size stable, no compaction under way."""
             if not (data / policy).exists():
                 return 0
-            time.sleep(8)  # cold shards compacted (compact-full-write-cold-duration)
-            return sum(p.stat().st_size for p in (data / policy).rglob("*") if p.is_file())
+            last, deadline = -1, time.monotonic() + 90
+            while time.monotonic() < deadline:
+                time.sleep(3)
+                now = size()
+                if now == last and not list((data / policy).rglob("*.tmp")):
+                    return now
+                last = now
+            return size()
 
         return measure
 
@@ -494,7 +521,7 @@ def report(all_figures: list[Figures], minutes: float, generated_s: float, devic
     for f in all_figures:
         raw_month = f.raw_bytes_per_reading * per_day * RAW_DAYS
         rollups_month = f.rollup_bytes_per_device_day * devices * MONTH_DAYS
-        day_rollups = (f.rollup_bins_s / f.slice_bins) * 96 + f.daily_s * 96 / f.slice_bins
+        day_rollups = (f.rollup_bins_s / f.slice_bins) * 96 + f.daily_s_per_device * devices
         expire_scale = per_day / f.expired_readings
         rows.append(
             [
@@ -542,8 +569,10 @@ the bulk path: slice A alone, slice B with `territory store maintain` beside (ra
 slice A's day expires while B is written). Rollups computed for every device over slice B, then
 copied over 30 days for a sample (10 feeders with their chargers and PV, 20 stations). Extrapolated
 (linear): the month = 7 days of raw readings at 555/s + 30 days of rollups for {devices:,} devices;
-a day's rollups = the slice's bins × (96 / bins in the slice); expiring a day = slice A's expiry ×
-(48 million / readings in slice A).
+a day's rollups = the slice's 15-minute bins × (96 / bins in the slice) + the sample's daily
+rollups × ({devices:,} / devices in the sample); expiring a day = slice A's expiry × (48 million /
+readings in slice A). SQLite's sizes are those of its tables (dbstat); InfluxDB's those of its
+shards once compacted.
 
 {table}
 

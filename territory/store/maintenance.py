@@ -132,4 +132,6 @@ def describe(report: PassReport) -> str:
         parts.append(f"{expiry.deadletters} dead letters, {expiry.plans} plans expired")
     if expiry.reclaimed_bytes:
         parts.append(f"{expiry.reclaimed_bytes / 2**20:.0f} MiB given back")
+    if expiry.busy_s >= 0.1:
+        parts.append(f"write lock held {expiry.busy_s:.1f} s")
     return "; ".join(parts)

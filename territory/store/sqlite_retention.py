@@ -18,7 +18,6 @@ pace's share of the time.
 from __future__ import annotations
 
 import math
-import time
 
 from territory.settings import RetentionSettings
 from territory.store import sqlite_layout as layout
@@ -29,7 +28,7 @@ from territory.store.sqlite_rollups import RAW_EXPIRED_BEFORE
 
 NS = 1_000_000_000
 RECLAIM_PAGES = 1000
-_STEP_TARGET_S = 0.05
+_DELETE_ROWS = 20_000
 _BATCH_ROWS = 5000
 
 
@@ -74,7 +73,7 @@ def expire_raw(store: SqliteStore, before_ns: int, pace: Pace) -> list[str]:
     dropped = []
     for day in days:
         name = layout.day_table(day)
-        _empty_table(store, name, pace)
+        _empty_table(store, name, "device", pace)
         with pace.step(), store.transaction() as db:
             db.execute(f"DROP TABLE IF EXISTS {name}")
             layout.rebuild_view(db)
@@ -100,30 +99,27 @@ def expire_rollups(store: SqliteStore, before_ns: int, pace: Pace) -> list[str]:
             if sqlite_rollups.month_bounds(month)[1] <= before_ns
         ]
     for name in tables:
-        _empty_table(store, name, pace)
+        _empty_table(store, name, "start_ns", pace)
         with pace.step(), store.transaction() as db:
             db.execute(f"DROP TABLE IF EXISTS {name}")
             sqlite_rollups.rebuild_view(db)
     return tables
 
 
-def _empty_table(store: SqliteStore, name: str, pace: Pace) -> None:
-    """Delete a table's rows a range of devices at a time, each step about 50 ms: dropping
-    a full day at once would hold the write lock for seconds."""
-    with store.reading() as db:
-        low, high = db.execute(f"SELECT min(device), max(device) FROM {name}").fetchone()
-    if low is None:
-        return
-    devices, start = 16, int(low)
-    while start <= high:
-        started = time.perf_counter()
+def _empty_table(store: SqliteStore, name: str, key: str, pace: Pace) -> None:
+    """Delete a table's rows `_DELETE_ROWS` at a time, in the order of its key's leading
+    column `key` (each step some 50 ms): dropping a full day at once would hold the write
+    lock for seconds."""
+    while True:
+        with store.reading() as db:
+            row = db.execute(
+                f"SELECT {key} FROM {name} ORDER BY {key} LIMIT 1 OFFSET ?", (_DELETE_ROWS,)
+            ).fetchone()
         with pace.step(), store.transaction() as db:
-            db.execute(
-                f"DELETE FROM {name} WHERE device >= ? AND device < ?", (start, start + devices)
-            )
-        start += devices
-        took = max(time.perf_counter() - started, 1e-4)
-        devices = max(1, int(devices * min(2.0, max(0.5, _STEP_TARGET_S / took))))
+            if row is None:
+                db.execute(f"DELETE FROM {name}")
+                return
+            db.execute(f"DELETE FROM {name} WHERE {key} < ?", row)
 
 
 def expire_deadletters(

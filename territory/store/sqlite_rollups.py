@@ -1,12 +1,21 @@
 """Rollups in the SQLite store: one table per bin length and calendar month (UTC).
 
 `rollup_900_202611` holds the 15-minute rollups that start in November 2026. A month
-of rollups is then dropped whole when it has aged out, never deleted row by row. Each
-row is (device, start, series, stats), the device and its kind and zone as integers
-(`sqlite_layout`), and stats a JSON array:
+of rollups is then dropped whole when it has aged out, never deleted row by row.
 
-    [readings, {attribute: [count, mean, min, max, last, last ns after the start]},
-     {attribute: {state: seconds}}]
+A metropolis makes 2.7 million rollups a day, so a row is kept small. It is keyed by
+(start, device): the bins are written in time order, so every row is appended and the
+pages fill up (keyed by device first, each device's appends would split pages half
+empty); a device's history is then one lookup per bin. The device, and its kind, zone
+and numeric attribute names, are integers (`sqlite_layout`'s `devices` and `series`),
+and stats is a JSON array, the attributes in the order of the series' names:
+
+    [readings, ns from the start to the last reading,
+     [[count, mean, min, max, last(, ns to its last value when not the last reading's)]
+      or null when the bin has no value of that attribute, ...],
+     {attribute: {state: seconds}}]                          (only when there are states)
+
+Means are kept to 12 significant digits.
 
 The view `rollups` puts every table together with plain columns, for SQL by hand.
 This module also implements the rest of `RollupBackend` for the rollup engine.
@@ -19,6 +28,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic_core import from_json, to_json
@@ -26,7 +36,7 @@ from pydantic_core import from_json, to_json
 from territory.readings import Reading
 from territory.store import sqlite_layout as layout
 from territory.store.lifecycle import DeviceGroup, LateMarks, Pace
-from territory.store.rollups import NS, Rollup, Summary
+from territory.store.rollups import NS, Rollup, Summary, bin_start, bin_starts
 from territory.store.sqlite import SqliteStore
 
 # Set by retention (sqlite_retention): raw readings before it are gone, whatever came
@@ -35,23 +45,29 @@ RAW_EXPIRED_BEFORE = "raw_expired_before"
 _ROLLUP_NAME = re.compile(r"^rollup_(\d+)_(\d{6})$")
 _TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
-    device INTEGER NOT NULL, start_ns INTEGER NOT NULL, series INTEGER NOT NULL,
-    stats TEXT NOT NULL, PRIMARY KEY (device, start_ns)
+    start_ns INTEGER NOT NULL, device INTEGER NOT NULL, series INTEGER NOT NULL,
+    stats TEXT NOT NULL, PRIMARY KEY (start_ns, device)
 ) WITHOUT ROWID
 """
-# Rows: [device_id, start_ns, kind, zone, stats]. Rollups name their series with no
-# attribute names ('').
+# Rows: [device_id, start_ns, kind, zone, names, stats].
 _NEW_SERIES = (
     "INSERT OR IGNORE INTO series (kind, zone, names)"
-    " SELECT DISTINCT value->>2, value->>3, '' FROM json_each(?)"
+    " SELECT DISTINCT value->>2, value->>3, value->>4 FROM json_each(?)"
 )
 _UPSERT = (
-    "INSERT INTO {name} (device, start_ns, series, stats)"
-    " SELECT d.id, value->>1, s.id, value->>4 FROM json_each(?)"
+    "INSERT INTO {name} (start_ns, device, series, stats)"
+    " SELECT value->>1, d.id, s.id, value->>5 FROM json_each(?)"
     " JOIN devices AS d ON d.device_id = value->>0"
-    " JOIN series AS s ON s.kind = value->>2 AND s.zone = value->>3 AND s.names = ''"
-    " WHERE true ON CONFLICT (device, start_ns) DO UPDATE"
+    " JOIN series AS s ON s.kind = value->>2 AND s.zone = value->>3 AND s.names = value->>4"
+    " WHERE true ON CONFLICT (start_ns, device) DO UPDATE"
     " SET series = excluded.series, stats = excluded.stats"
+)
+# The bins wanted, and the devices wanted: a lookup of each pair by the primary key.
+_WANTED = (
+    "(SELECT value AS start_ns FROM json_each(?)) AS wanted"
+    " CROSS JOIN (SELECT id, device_id FROM devices WHERE device_id IN"
+    " (SELECT value FROM json_each(?))) AS d"
+    " CROSS JOIN {name} AS r ON r.start_ns = wanted.start_ns AND r.device = d.id"
 )
 _DELETE = (
     "DELETE FROM {name} WHERE start_ns = ?2"
@@ -95,42 +111,57 @@ def rebuild_view(db: sqlite3.Connection) -> None:
         f"SELECT {bin_s} AS bin_s, * FROM {name}" for bin_s, _, name in rollup_tables(db)
     )
     union = union or (
-        "SELECT 0 AS bin_s, 0 AS device, 0 AS start_ns, 0 AS series, '[]' AS stats WHERE 0"
+        "SELECT 0 AS bin_s, 0 AS start_ns, 0 AS device, 0 AS series, '[]' AS stats WHERE 0"
     )
     db.execute("DROP VIEW IF EXISTS rollups")
     db.execute(
         "CREATE VIEW rollups AS SELECT d.device_id AS device_id, r.bin_s AS bin_s,"
-        " r.start_ns AS start_ns, s.kind AS kind, s.zone AS zone, r.stats AS stats"
+        " r.start_ns AS start_ns, s.kind AS kind, s.zone AS zone, s.names AS names,"
+        " r.stats AS stats"
         f" FROM ({union}) AS r JOIN devices AS d ON d.id = r.device"
         " JOIN series AS s ON s.id = r.series"
     )
 
 
+def names_of(rollup: Rollup) -> str:
+    return to_json(sorted(rollup.numbers)).decode()
+
+
 def encode(rollup: Rollup) -> str:
-    numbers = {
-        name: [s.count, s.mean, s.min, s.max, s.last, s.last_ns - rollup.start_ns]
-        for name, s in rollup.numbers.items()
-    }
-    stats: list[Any] = [rollup.count, numbers]
+    last_off = max((s.last_ns for s in rollup.numbers.values()), default=rollup.start_ns)
+    last_off -= rollup.start_ns
+    entries: list[list[float | int]] = []
+    for name in sorted(rollup.numbers):
+        s = rollup.numbers[name]
+        entry: list[float | int] = [s.count, float(f"{s.mean:.12g}"), s.min, s.max, s.last]
+        if s.last_ns - rollup.start_ns != last_off:
+            entry.append(s.last_ns - rollup.start_ns)
+        entries.append(entry)
+    stats: list[Any] = [rollup.count, last_off, entries]
     if rollup.states:
         stats.append(rollup.states)
     return to_json(stats).decode()
 
 
-def decode(device_id: str, kind: str, zone: str, bin_s: int, start_ns: int, stats: str) -> Rollup:
-    count, numbers, *states = from_json(stats)
+@lru_cache(maxsize=4096)
+def _names(names: str) -> tuple[str, ...]:
+    return tuple(from_json(names))
+
+
+def decode(
+    device_id: str, kind: str, zone: str, names: str, bin_s: int, start_ns: int, stats: str
+) -> Rollup:
+    count, last_off, entries, *states = from_json(stats)
+    numbers = {}
+    for name, entry in zip(_names(names), entries, strict=True):
+        if entry is not None:
+            c, mean, low, high, last, *own = entry
+            offset = own[0] if own else last_off
+            numbers[name] = Summary(
+                c, float(mean), float(low), float(high), float(last), start_ns + offset
+            )
     return Rollup(
-        device_id,
-        kind,
-        zone,
-        bin_s,
-        start_ns,
-        count,
-        {
-            name: Summary(c, float(mean), float(low), float(high), float(last), start_ns + offset)
-            for name, (c, mean, low, high, last, offset) in numbers.items()
-        },
-        states[0] if states else {},
+        device_id, kind, zone, bin_s, start_ns, count, numbers, states[0] if states else {}
     )
 
 
@@ -194,46 +225,54 @@ class SqliteRollups:
     def read_rollups(
         self, bin_s: int, start_ns: int, end_ns: int, device_ids: Collection[str] | None = None
     ) -> list[Rollup]:
-        devices = "SELECT id FROM devices"
-        params: list[object] = []
-        if device_ids is not None:
-            devices += " WHERE device_id IN (SELECT value FROM json_each(?))"
-            params.append(to_json(sorted(device_ids)).decode())
         found = []
+        columns = "d.device_id, s.kind, s.zone, s.names, r.start_ns, r.stats"
         with self.store.reading() as db:
-            for table_bin, month, name in rollup_tables(db):
-                low, high = month_bounds(month)
-                if table_bin != bin_s or high <= start_ns or low >= end_ns:
-                    continue
-                rows = db.execute(
-                    "SELECT d.device_id, s.kind, s.zone, r.start_ns, r.stats"
-                    f" FROM ({devices}) AS wanted JOIN devices AS d ON d.id = wanted.id"
-                    f" CROSS JOIN {name} AS r ON r.device = d.id"
-                    " JOIN series AS s ON s.id = r.series"
-                    " WHERE r.start_ns >= ? AND r.start_ns < ? ORDER BY d.device_id, r.start_ns",
-                    (*params, start_ns, end_ns),
-                )
-                found += [decode(d, k, z, bin_s, start, stats) for d, k, z, start, stats in rows]
-        return found
+            for name, starts in self._tables(db, bin_s, start_ns, end_ns):
+                if device_ids is None:
+                    rows = db.execute(
+                        f"SELECT {columns} FROM {name} AS r JOIN devices AS d ON d.id = r.device"
+                        " JOIN series AS s ON s.id = r.series"
+                        " WHERE r.start_ns >= ? AND r.start_ns < ?",
+                        (start_ns, end_ns),
+                    )
+                else:
+                    rows = db.execute(
+                        f"SELECT {columns} FROM {_WANTED.format(name=name)}"
+                        " JOIN series AS s ON s.id = r.series",
+                        (to_json(starts).decode(), to_json(sorted(device_ids)).decode()),
+                    )
+                found += [decode(d, k, z, n, bin_s, start, st) for d, k, z, n, start, st in rows]
+        return sorted(found, key=lambda r: (r.device_id, r.start_ns))
 
     def read_means(
         self, bin_s: int, device_id: str, attribute: str, start_ns: int, end_ns: int
     ) -> list[tuple[int, int, float]]:
-        count_path, mean_path = (f'$[1]."{attribute}"[{i}]' for i in (0, 1))
         found: list[tuple[int, int, float]] = []
         with self.store.reading() as db:
-            for table_bin, month, name in rollup_tables(db):
-                low, high = month_bounds(month)
-                if table_bin != bin_s or high <= start_ns or low >= end_ns:
-                    continue
+            for name, starts in self._tables(db, bin_s, start_ns, end_ns):
                 rows = db.execute(
-                    f"SELECT start_ns, stats ->> ?, stats ->> ? FROM {name}"
-                    " WHERE device = (SELECT id FROM devices WHERE device_id = ?)"
-                    " AND start_ns >= ? AND start_ns < ? ORDER BY start_ns",
-                    (count_path, mean_path, device_id, start_ns, end_ns),
+                    f"SELECT r.start_ns, r.stats -> ('$[2][' || n.key || ']')"
+                    f" FROM {_WANTED.format(name=name)} JOIN series AS s ON s.id = r.series"
+                    " JOIN json_each(s.names) AS n ON n.value = ?",
+                    (to_json(starts).decode(), to_json([device_id]).decode(), attribute),
                 )
-                found += [(s, int(c), float(m)) for s, c, m in rows if c is not None]
-        return found
+                for start, entry in rows:
+                    values = from_json(entry) if entry else None
+                    if values:
+                        found.append((int(start), int(values[0]), float(values[1])))
+        return sorted(found)
+
+    @staticmethod
+    def _tables(
+        db: sqlite3.Connection, bin_s: int, start_ns: int, end_ns: int
+    ) -> Iterator[tuple[str, list[int]]]:
+        """Each table of `bin_s` rollups the window reaches, with the bin starts in both."""
+        for table_bin, month, name in rollup_tables(db):
+            low, high = month_bounds(month)
+            if table_bin == bin_s and low < end_ns and start_ns < high:
+                first = max(bin_start(start_ns, bin_s), low)
+                yield name, list(bin_starts(first, min(end_ns, high), bin_s))
 
     def write_rollups(self, bin_s: int, rollups: Sequence[Rollup]) -> None:
         by_month: dict[int, list[Rollup]] = defaultdict(list)
@@ -242,7 +281,9 @@ class SqliteRollups:
         for month, own in sorted(by_month.items()):
             name = table_name(bin_s, month)
             kept = [
-                (r.device_id, r.start_ns, r.kind, r.zone, encode(r)) for r in own if not r.empty
+                (r.device_id, r.start_ns, r.kind, r.zone, names_of(r), encode(r))
+                for r in own
+                if not r.empty
             ]
             emptied = [(r.device_id, r.start_ns) for r in own if r.empty]
             with self.pace.step(), self.store.transaction() as db:
