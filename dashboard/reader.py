@@ -16,7 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from territory.readings import Reading
+from territory.settings import RollupSettings
 from territory.store import AuditEntry, Plan, Store, StoreUnavailable, open_store
+from territory.store.history import series
+from territory.store.rollups import Rollup
 from territory.store.sqlite import reading_from_row
 
 Version = tuple[int, int]  # (device ts_ns, seq): a device's newest reading
@@ -128,6 +131,12 @@ class StoreReader:
 
     def history(self, device_id: str, start_ns: int, end_ns: int) -> list[Reading]:
         return self.store.history(device_id, start_ns, end_ns)
+
+    def steps(
+        self, device_id: str, start_ns: int, end_ns: int, step_s: int, settings: RollupSettings
+    ) -> list[Rollup]:
+        """The device's history in steps, from rollups for long windows."""
+        return series(self.store, device_id, start_ns, end_ns, step_s, settings)
 
     def append_audit(self, entry: AuditEntry) -> None:
         """The one write the console makes: an entry of its audit log."""

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from optimiser.forecast_history import binned
 from territory.store import Store
 
 WEEK_S = 7 * 24 * 3600
@@ -39,10 +40,11 @@ class Series:
     sums: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, ts: float, value: float) -> None:
+    def add(self, ts: float, value: float, count: int = 1) -> None:
+        """`value` is the sum of `count` values at `ts` (one reading, or a bin's rollup)."""
         b = int(ts // self.bin_s)
         self.sums[b] += value
-        self.counts[b] += 1
+        self.counts[b] += count
 
     def means(self) -> dict[int, float]:
         return {b: self.sums[b] / self.counts[b] for b in self.sums}
@@ -187,10 +189,9 @@ class BaseLoadForecaster:
         series = self._series.setdefault(device, Series(self.bin_s))
         start = self._read_to_ns.get(device, int((now - self.history_s) * 1e9))
         end = int(now * 1e9) + 1
-        for r in store.history(device, start, end):
-            value = r.fields.get(attribute)
-            if isinstance(value, int | float):
-                series.add(r.ts, float(value))
+        # Weeks come from the store's rollups, the last hours from raw readings.
+        for ts, total, count in binned(store, device, attribute, start, end, self.bin_s):
+            series.add(ts, total, count)
         self._read_to_ns[device] = end
         series.trim(now - self.history_s)
 

@@ -3,10 +3,11 @@ overridden in turn by command-line options."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -107,6 +108,81 @@ class DashboardSettings(BaseModel):
     port: int = Field(default=8080, description="Port the dashboard listens on.")
 
 
+class RetentionSettings(BaseModel):
+    """How long each kind of data is kept (docs/operations.md says why these defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    raw_days: float = Field(
+        default=7,
+        gt=0,
+        description="Raw readings, in days (SQLite drops them a whole day at a time).",
+    )
+    rollups_days: float = Field(
+        default=730,
+        gt=0,
+        description="Rollups of every level, in days (SQLite drops them a whole month at a time).",
+    )
+    deadletters_days: float = Field(default=30, gt=0, description="Dead letters, in days.")
+    deadletters_max_rows: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Most dead letters kept (SQLite); the oldest go first beyond it.",
+    )
+    plans_days: float = Field(default=365, gt=0, description="Optimiser plans, in days.")
+
+
+class RollupSettings(BaseModel):
+    """Rollups: per device and time bin, what its readings did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bins_s: list[int] = Field(
+        default=[900, 86400],
+        min_length=1,
+        description="Bin lengths in seconds, finest first; each a multiple of the one before "
+        "and a divisor of a day (the first is computed from raw readings, each next from it).",
+    )
+    state_hold_s: int = Field(
+        default=900,
+        gt=0,
+        description="How long a state (an EV charger's status, ...) is taken to hold after "
+        "its reading when no newer reading comes.",
+    )
+    raw_window_s: float = Field(
+        default=6 * 3600,
+        gt=0,
+        description="History windows up to this long are read from raw readings, longer ones "
+        "from rollups.",
+    )
+
+    @field_validator("bins_s")
+    @classmethod
+    def _nested(cls, bins: list[int]) -> list[int]:
+        for finer, coarser in itertools.pairwise(bins):
+            if coarser <= finer or coarser % finer:
+                raise ValueError(f"bin {coarser} s is not a multiple of the finer {finer} s")
+        for size in bins:
+            if size <= 0 or (86400 % size and size % 86400):
+                raise ValueError(f"bin {size} s neither divides a day nor is whole days")
+        return bins
+
+
+class MaintenanceSettings(BaseModel):
+    """`territory store maintain`: rollups, retention and space, in the background."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_s: float = Field(default=60, gt=0, description="Seconds between maintenance passes.")
+    duty: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Largest share of the time maintenance holds the store's write lock "
+        "(SQLite): after each step it rests long enough to stay under it.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything a Soft Territory process can be told."""
 
@@ -145,6 +221,16 @@ class Settings(BaseSettings):
     )
     dashboard: DashboardSettings = Field(
         default_factory=DashboardSettings, description="The operator console."
+    )
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings, description="How long each kind of data is kept."
+    )
+    rollups: RollupSettings = Field(
+        default_factory=RollupSettings, description="Rollups per device and time bin."
+    )
+    maintenance: MaintenanceSettings = Field(
+        default_factory=MaintenanceSettings,
+        description="The background pass that keeps rollups, retention and space.",
     )
 
     @classmethod

@@ -18,6 +18,7 @@ from optimiser.cli import optimise_app
 from territory.query import query_app
 from territory.secure.cli import secure_app
 from territory.shell.commands import broker, demo
+from territory.store_cli import store_app
 
 # Wherever an inventory file is asked for, a scenario file is accepted too.
 accept_scenarios()
@@ -60,6 +61,7 @@ app.command()(dashboard)
 app.command()(ocpp)
 app.add_typer(optimise_app, name="optimise")
 app.add_typer(query_app, name="query")
+app.add_typer(store_app, name="store")
 app.add_typer(secure_app, name="secure")
 app.add_typer(gbfs_app, name="gbfs")
 app.command()(lorawan)

@@ -96,6 +96,8 @@ class Demo:
                 ],
                 folder,
             )
+            # Rollups, retention and space, as in production: a process of its own.
+            self._start("maintain", ["store", "maintain", "--store", store_url], folder)
             self._start(
                 "simulator",
                 ["simulate", "--mqtt", mqtt_url, "--territory", self.territory_file, "--seed", "1"],

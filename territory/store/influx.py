@@ -3,7 +3,9 @@
 
 A measurement per kind, device id and zone as tags, attributes as fields, seq as an
 integer field, the device timestamp as the point's time: a redelivered reading is
-the same point and overwrites itself.
+the same point and overwrites itself. Raw readings go to the database's default
+retention policy, `raw`; dead letters, plans and the audit log each to their own
+(`territory.store.influx_retention`), rollups to `rollups` (`influx_rollups`).
 
 A write InfluxDB refuses as invalid (`400`, such as a field type conflict) raises
 StoreRejected, and so does a point line protocol cannot carry; anything else that
@@ -17,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -37,13 +41,20 @@ from territory.store.base import (
     WriteResult,
 )
 from territory.store.credentials import InfluxCredentials, influx_credentials
+from territory.store.influx_retention import AUDIT, DEADLETTERS, PLANS, create_policies
 from territory.store.influxql import identifier, integer, literal
+from territory.store.lifecycle import LATE_AFTER_NS, MARK_NS
 from territory.store.lineprotocol import LineProtocolError, line
+
+log = logging.getLogger("store")
 
 _PRECISION_NS = {"ns": 1, "u": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _KIND_REGEX = "/^(" + "|".join(sorted(KINDS)) + ")$/"
 _DEADLETTERS = "deadletter"
 _PLANS = "plan"
+# Dead letters and plans live in retention policies of their own: queries name them.
+_DEADLETTERS_IN_POLICY = f"{identifier(DEADLETTERS)}.{identifier(_DEADLETTERS)}"
+_PLANS_IN_POLICY = f"{identifier(PLANS)}.{identifier(_PLANS)}"
 # The audit log: action and role as tags (a few values each); who and from where as fields,
 # since a tag per client address would make a series per address an attacker cares to use.
 _AUDIT = "audit"
@@ -55,6 +66,10 @@ _REFUSED = frozenset({400, 413, 422})
 # Keys recently written, so that redeliveries are counted as duplicates (InfluxDB
 # itself collapses them silently by overwriting the point).
 _RECENT_KEYS = 1_000_000
+# Late marks (territory.store.lifecycle): a point per batch that has late readings, the
+# marks as a JSON string field, at most this many per point.
+LATE_MARKS = "late_mark"
+_MARKS_PER_POINT = 2000
 
 
 class InfluxStore:
@@ -80,7 +95,11 @@ class InfluxStore:
         self._http = httpx.Client(base_url=base_url, headers=headers, auth=auth, timeout=timeout_s)
         self._recent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
         self._audit_stamps: OrderedDict[int, None] = OrderedDict()  # recently used
+        # Each writer's late marks are a series of their own: two writers marking in the
+        # same nanosecond must not overwrite each other's point.
+        self._writer = secrets.token_hex(4)
         # An unreachable server at start-up is retried by the writes, not fatal here.
+        self._created = False
         with contextlib.suppress(StoreUnavailable):
             self._create_database()
 
@@ -127,8 +146,26 @@ class InfluxStore:
         except LineProtocolError as exc:
             raise StoreRejected(f"not written to InfluxDB: {exc}") from exc
         self._write(lines)
+        # Nanoseconds whatever the store's precision: two marks must never share a time.
+        self._write(self._late_mark_lines(readings), precision="ns")
         duplicates = self._remember((r.device_id, r.ts_ns, r.seq) for r in readings)
         return WriteResult(stored=len(readings) - duplicates, duplicates=duplicates)
+
+    def _late_mark_lines(self, readings: Sequence[Reading]) -> list[str]:
+        late_before = time.time_ns() - LATE_AFTER_NS
+        marks = sorted(
+            {(r.device_id, r.ts_ns - r.ts_ns % MARK_NS) for r in readings if r.ts_ns < late_before}
+        )
+        stamp = time.time_ns()
+        return [
+            line(
+                LATE_MARKS,
+                {"writer": self._writer},
+                {"marks": json.dumps(marks[start : start + _MARKS_PER_POINT])},
+                stamp + index,
+            )
+            for index, start in enumerate(range(0, len(marks), _MARKS_PER_POINT))
+        ]
 
     def write_rejects(self, rejects: Sequence[Rejection]) -> None:
         lines = []
@@ -155,7 +192,7 @@ class InfluxStore:
                 )
             except LineProtocolError as exc:
                 raise StoreRejected(f"dead letter not written to InfluxDB: {exc}") from exc
-        self._write(lines)
+        self._write(lines, policy=DEADLETTERS)
 
     def write_plan(self, plan: Plan) -> None:
         fields: dict[str, FieldValue] = {
@@ -168,25 +205,27 @@ class InfluxStore:
             point = line(_PLANS, {"domain": plan.domain}, fields, stamp)
         except LineProtocolError as exc:
             raise StoreRejected(f"plan not written to InfluxDB: {exc}") from exc
-        self._write([point])
+        self._write([point], policy=PLANS)
 
     def prune_deadletters(self, before_ns: int, keep: int) -> int:
-        deadletters = identifier(_DEADLETTERS)
+        # DELETE takes no retention policy (it deletes from every one): the measurement alone.
+        deleted = identifier(_DEADLETTERS)
         counted = self._count_deadletters()
         if not counted:
             return 0
-        self._command(f"DELETE FROM {deadletters} WHERE time < {integer(before_ns)}")
+        self._command(f"DELETE FROM {deleted} WHERE time < {integer(before_ns)}")
         # Over the cap: find the newest dead letter that goes, and everything older goes too.
         past_cap = self._query(
-            f"SELECT detail FROM {deadletters} ORDER BY time DESC LIMIT 1 OFFSET {integer(keep)}"
+            f"SELECT detail FROM {_DEADLETTERS_IN_POLICY} ORDER BY time DESC"
+            f" LIMIT 1 OFFSET {integer(keep)}"
         )
         if past_cap:
             oldest_kept = int(past_cap[0]["values"][0][0])
-            self._command(f"DELETE FROM {deadletters} WHERE time <= {integer(oldest_kept)}")
+            self._command(f"DELETE FROM {deleted} WHERE time <= {integer(oldest_kept)}")
         return counted - self._count_deadletters()
 
     def _count_deadletters(self) -> int:
-        series = self._query(f"SELECT count(detail) FROM {identifier(_DEADLETTERS)}")
+        series = self._query(f"SELECT count(detail) FROM {_DEADLETTERS_IN_POLICY}")
         return int(series[0]["values"][0][1]) if series else 0
 
     def append_audit(self, entry: AuditEntry) -> None:
@@ -205,23 +244,36 @@ class InfluxStore:
             "detail": entry.detail,
         }
         tags = {"action": entry.action, "role": entry.role}
-        self._write([line(_AUDIT, tags, fields, stamp)], precision="ns")
+        self._write([line(_AUDIT, tags, fields, stamp)], precision="ns", policy=AUDIT)
 
-    def _write(self, lines: list[str], precision: str | None = None) -> None:
+    def _write(
+        self, lines: list[str], precision: str | None = None, policy: str | None = None
+    ) -> None:
+        """Lines into the default retention policy (raw readings) or the one named."""
         if not lines:
             return
+        if not self._created:
+            self._create_database()
         try:
             text = "\n".join(lines).encode()
         except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 for it
             raise StoreRejected(f"not written to InfluxDB: {exc}") from exc
+        params = {"db": self.database, "precision": precision or self.precision}
+        if policy is not None:
+            params["rp"] = policy
         response = self._request(
             "POST",
             "/write",
-            params={"db": self.database, "precision": precision or self.precision},
+            params=params,
             content=gzip.compress(text, compresslevel=1),
             headers={"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"},
         )
         if response.status_code == 204:
+            return
+        if response.status_code == 400 and "beyond retention policy" in response.text:
+            # The other points are written; these had aged out before they arrived, as
+            # they would have a moment later: expired, not refused.
+            log.info("InfluxDB expired on arrival: %s", response.text[:200])
             return
         message = f"InfluxDB refused the write ({response.status_code}): {response.text[:300]}"
         if response.status_code in _REFUSED:
@@ -269,7 +321,7 @@ class InfluxStore:
         rejected = {
             s["tags"]["reason"]: int(s["values"][0][1])
             for s in self._query(
-                f"SELECT count(detail) FROM {identifier(_DEADLETTERS)} GROUP BY reason"
+                f"SELECT count(detail) FROM {_DEADLETTERS_IN_POLICY} GROUP BY reason"
             )
         }
         return StoreStats(readings=readings, devices=devices, rejected=rejected)
@@ -280,7 +332,7 @@ class InfluxStore:
         except ValueError:
             return []  # a NUL: no plan's domain holds one
         series = self._query(
-            f"SELECT * FROM {identifier(_PLANS)}{where} ORDER BY time DESC LIMIT {integer(limit)}"
+            f"SELECT * FROM {_PLANS_IN_POLICY}{where} ORDER BY time DESC LIMIT {integer(limit)}"
         )
         found = []
         for s in series:
@@ -300,7 +352,7 @@ class InfluxStore:
     def audit(self, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
         where = f" WHERE time >= {int(since * 1e9)}" if since is not None else ""
         series = self._query(
-            f'SELECT * FROM "{_AUDIT}"{where} ORDER BY time DESC LIMIT {int(limit)}'
+            f'SELECT * FROM "{AUDIT}"."{_AUDIT}"{where} ORDER BY time DESC LIMIT {int(limit)}'
         )
         found = []
         for s in series:
@@ -324,15 +376,31 @@ class InfluxStore:
     # -- HTTP --------------------------------------------------------------------
 
     def _create_database(self) -> None:
-        # InfluxDB 2.x/3.x refuse this (databases come from DBRP mappings or buckets);
-        # their refusal is not an error for us.
+        # InfluxDB 2.x/3.x refuse these (databases and policies come from buckets and
+        # DBRP mappings); their refusal is not an error for us.
         self._request("POST", "/query", data={"q": f"CREATE DATABASE {identifier(self.database)}"})
+        create_policies(self)
+        self._created = True
 
     def _command(self, influxql: str) -> None:
         """A statement that changes data: InfluxDB takes those only by POST."""
         response = self._request("POST", "/query", data={"db": self.database, "q": influxql})
         if response.status_code != 200 or "error" in response.json()["results"][0]:
             raise StoreUnavailable(f"InfluxDB refused {influxql!r}: {response.text[:300]}")
+
+    def statement(self, influxql: str, timeout_s: float | None = None) -> dict[str, Any]:
+        """Run one statement by POST (any kind, any length): its result, with "error"
+        when InfluxDB refused it."""
+        response = self._request(
+            "POST",
+            "/query",
+            data={"q": influxql, "db": self.database, "epoch": "ns"},
+            **({"timeout": timeout_s} if timeout_s is not None else {}),
+        )
+        if response.status_code != 200:
+            return {"error": f"({response.status_code}) {response.text[:300]}"}
+        result: dict[str, Any] = response.json()["results"][0]
+        return result
 
     def _query(self, influxql: str) -> list[dict[str, Any]]:
         response = self._request(

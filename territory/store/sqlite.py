@@ -8,10 +8,11 @@ StoreUnavailable.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from pydantic_core import to_json
 
 from territory.readings import Reading, Rejection
+from territory.store import sqlite_layout as layout
 from territory.store.base import (
     AuditEntry,
     Plan,
@@ -28,12 +30,11 @@ from territory.store.base import (
     WriteResult,
 )
 
+log = logging.getLogger("store")
+_INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
+
+# Raw readings live in one table per day (territory.store.sqlite_layout).
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (
-    device_id TEXT NOT NULL, ts_ns INTEGER NOT NULL, seq INTEGER NOT NULL,
-    kind TEXT NOT NULL, zone TEXT NOT NULL, arrival_ns INTEGER NOT NULL, fields TEXT NOT NULL,
-    PRIMARY KEY (device_id, ts_ns, seq)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
     device_id TEXT PRIMARY KEY, ts_ns INTEGER NOT NULL, seq INTEGER NOT NULL,
     kind TEXT NOT NULL, zone TEXT NOT NULL, arrival_ns INTEGER NOT NULL, fields TEXT NOT NULL
@@ -44,11 +45,13 @@ CREATE TABLE IF NOT EXISTS deadletters (
     topic TEXT NOT NULL, payload TEXT NOT NULL, encoding TEXT NOT NULL, detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deadletters_by_reason ON deadletters (reason);
+CREATE INDEX IF NOT EXISTS deadletters_by_arrival ON deadletters (arrival_ns);
 CREATE TABLE IF NOT EXISTS plans (
     id INTEGER PRIMARY KEY, domain TEXT NOT NULL, created REAL NOT NULL,
     status TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS plans_by_domain ON plans (domain, created);
+CREATE INDEX IF NOT EXISTS plans_by_created ON plans (created);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, time REAL NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL,
     role TEXT NOT NULL, client TEXT NOT NULL, detail TEXT NOT NULL
@@ -58,11 +61,6 @@ CREATE TABLE IF NOT EXISTS totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL
 INSERT OR IGNORE INTO totals VALUES ('duplicates', 0);
 """
 
-_INSERT_READING = (
-    "INSERT INTO readings (device_id, ts_ns, seq, kind, zone, arrival_ns, fields)"
-    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6"
-    " FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
-)
 # "latest" is by device time, so a late, older reading never replaces a newer one.
 _UPSERT_LATEST = (
     "INSERT INTO latest (device_id, ts_ns, seq, kind, zone, arrival_ns, fields)"
@@ -88,11 +86,15 @@ class SqliteStore:
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            # Space freed by retention goes back to the file system (a step at a time, by
+            # territory.store.sqlite_retention); only settable before the first table.
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before write() returns, so a message acknowledged
             # after it survives a power cut too, not only a crash. One fsync per batch.
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + layout.SCHEMA)
+            self._upgrade()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open {self.path}: {exc}") from exc
 
@@ -119,16 +121,11 @@ class SqliteStore:
                 )
                 for r in readings
             ]
-            encoded = to_json(rows).decode()
+            to_json(rows)  # a value no JSON can carry is refused here, before the transaction
         except ValueError as exc:
             raise StoreRejected(f"not written to {self.path}: {exc}") from exc
         with self._transaction() as db:
-            before = db.total_changes
-            # One statement for the whole batch: SQLite unpacks it in C with the GIL
-            # released throughout, where executemany() takes the GIL back for every row
-            # and so fights the thread reading from the broker.
-            db.execute(_INSERT_READING, (encoded,))
-            stored = db.total_changes - before
+            stored = layout.insert(db, readings)
             db.executemany(_UPSERT_LATEST, _newest_per_device(rows))
             if stored < len(rows):
                 db.execute(
@@ -167,13 +164,18 @@ class SqliteStore:
         return list(_readings(self._read(query, (kind, zone))))
 
     def history(self, device_id: str, start_ns: int, end_ns: int) -> list[Reading]:
-        query = f"SELECT {_COLUMNS} FROM readings WHERE device_id = ? AND ts_ns >= ? AND ts_ns < ?"
-        return list(
-            _readings(self._read(query + " ORDER BY ts_ns, seq", (device_id, start_ns, end_ns)))
-        )
+        try:
+            with self._lock:
+                return layout.history(self._db, device_id, start_ns, end_ns)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"read from {self.path} failed: {exc}") from exc
 
     def stats(self) -> StoreStats:
-        (readings,) = self._read("SELECT count(*) FROM readings", ())[0]
+        try:
+            with self._lock:
+                readings = layout.count(self._db)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"read from {self.path} failed: {exc}") from exc
         (devices,) = self._read("SELECT count(*) FROM latest", ())[0]
         rejected = self._read("SELECT reason, count(*) FROM deadletters GROUP BY reason", ())
         (duplicates,) = self._read("SELECT value FROM totals WHERE name = 'duplicates'", ())[0]
@@ -226,6 +228,34 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _upgrade(self) -> None:
+        """A file written before raw readings were kept per day: move them, once, and set
+        the file up to give freed space back (VACUUM is the only way to switch that on)."""
+        moved = layout.migrate_single_table(self._db)
+        if moved:
+            log.warning("moved %d readings of %s into day tables", moved, self.path)
+        (auto_vacuum,) = self._db.execute("PRAGMA auto_vacuum").fetchone()
+        if moved or auto_vacuum != _INCREMENTAL:
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self._db.execute("VACUUM")
+        if moved or not layout.has_view(self._db):
+            with self._db:
+                layout.rebuild_view(self._db)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, under the lock; any SQLite error becomes
+        StoreUnavailable. For the store's own modules (rollups, retention)."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"read from {self.path} failed: {exc}") from exc
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction, as `write` uses: for the store's own modules."""
+        return self._transaction()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

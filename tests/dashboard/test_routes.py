@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from territory.settings import RollupSettings
+from territory.store.maintenance import rollup_engine
 from tests.dashboard.helpers import (
     OPERATOR_TOKEN,
     VIEWER_TOKEN,
@@ -92,6 +94,36 @@ def test_history_raw_and_aggregated(secured: ConsoleServer) -> None:
     assert backwards.status_code == 422
     assert too_fine.status_code == 422
     assert bad_aggregate.status_code == 422
+
+
+def test_history_of_long_windows_comes_from_rollups(secured: ConsoleServer) -> None:
+    hour = int(time.time()) // 3600 * 3600
+    start = hour - 2 * 86_400  # two days, a reading every 10 minutes
+    secured.store.write(
+        [
+            reading(
+                "fd-z",
+                "feeder",
+                "north",
+                seq,
+                ts=start + 600 * seq,
+                activePower=float(seq),
+                powerLimit=400.0,
+            )
+            for seq in range(2 * 144)
+        ]
+    )
+    rollup_engine(secured.store, RollupSettings()).refresh(time.time_ns(), max_bins=1000)
+    params = {"start": start, "end": hour, "step": 3600, "aggregate": "max"}
+    with secured.client(VIEWER_TOKEN) as http:
+        hourly = http.get("/api/devices/fd-z/history", params=params).json()
+        counts = http.get(
+            "/api/devices/fd-z/history", params={**params, "aggregate": "count"}
+        ).json()
+    assert len(hourly["points"]) == 48 and not hourly["truncated"]
+    assert [p["ts"] for p in hourly["points"]] == [start + 3600 * h for h in range(48)]
+    assert [p["activePower"] for p in hourly["points"]] == [6 * h + 5.0 for h in range(48)]
+    assert {p["activePower"] for p in counts["points"]} == {6.0}
 
 
 def test_plan_history_is_newest_first_and_filtered(secured: ConsoleServer) -> None:

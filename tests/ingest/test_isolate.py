@@ -26,7 +26,7 @@ def meter(n: int, feeder: str | float = "f-1") -> Reading:
 def refuse_devices(store: SqliteStore, devices: list[str]) -> None:
     listed = ", ".join(f"'{d}'" for d in devices)
     store._db.execute(
-        f"CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.device_id IN ({listed})"
+        f"CREATE TRIGGER refuse BEFORE INSERT ON devices WHEN NEW.device_id IN ({listed})"
         " BEGIN SELECT RAISE(ABORT, 'refused by policy'); END"
     )
 

@@ -19,6 +19,7 @@ import pytest
 
 from territory.readings import Reading
 from territory.store import Store, open_store
+from territory.store.influx_retention import DEADLETTERS
 from territory.store.sqlite import SqliteStore
 from tests.ingest.harness import IngestProcess
 from tests.ingest.helpers import publisher, wait_until
@@ -112,7 +113,7 @@ class Backend:
         store = self.open()
         if isinstance(store, SqliteStore):
             store._db.execute(
-                "CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.kind = 'van'"
+                "CREATE TRIGGER refuse BEFORE INSERT ON series WHEN NEW.kind = 'van'"
                 " BEGIN SELECT RAISE(ABORT, 'van readings are refused here'); END"
             )
         else:
@@ -136,7 +137,11 @@ class Backend:
                 store.close()
         answer = httpx.get(
             f"{self.influxd.url}/query",
-            params={"db": self.url.rsplit("/", 1)[1], "q": "SELECT * FROM deadletter"},
+            # Dead letters have a retention policy of their own.
+            params={
+                "db": self.url.rsplit("/", 1)[1],
+                "q": f'SELECT * FROM "{DEADLETTERS}"."deadletter"',
+            },
         ).json()
         series = answer["results"][0].get("series", [])
         return [dict(zip(s["columns"], row, strict=True)) for s in series for row in s["values"]]

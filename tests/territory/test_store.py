@@ -117,7 +117,9 @@ def test_rejects_are_kept_whole_and_counted(store: Store) -> None:
 
 
 def test_plans_round_trip_newest_first(store: Store) -> None:
-    for created in (100.0, 300.0, 200.0):
+    # Recent plans: older than the plans' retention (a year) they would be expired.
+    base = NOW_NS / 1e9 - 1000
+    for created in (base + 100, base + 300, base + 200):
         store.write_plan(
             Plan(
                 domain="energy",
@@ -126,10 +128,10 @@ def test_plans_round_trip_newest_first(store: Store) -> None:
                 body={"kpis": {"peak_kw": created}},
             )
         )
-    store.write_plan(Plan(domain="slots", created=400.0, status="fallback", body={}))
+    store.write_plan(Plan(domain="slots", created=base + 400, status="fallback", body={}))
     plans = store.plans(domain="energy", limit=2)
-    assert [p.created for p in plans] == [300.0, 200.0]
-    assert plans[0].body == {"kpis": {"peak_kw": 300.0}}
+    assert [p.created for p in plans] == [base + 300, base + 200]
+    assert plans[0].body == {"kpis": {"peak_kw": base + 300}}
     assert store.plans()[0].domain == "slots"
 
 
@@ -220,9 +222,10 @@ def test_influx_with_authentication_and_millisecond_precision(tmp_path: Path) ->
 def test_sqlite_refusal_is_store_rejected_and_writes_nothing_of_the_batch(
     sqlite_store: SqliteStore,
 ) -> None:
-    # A policy the database itself enforces: SQLite refuses the row as a constraint.
+    # A policy the database itself enforces: SQLite refuses the row as a constraint (on
+    # the table of devices, which a device's first reading adds to).
     sqlite_store._db.execute(
-        "CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.device_id = 'm-bad'"
+        "CREATE TRIGGER refuse BEFORE INSERT ON devices WHEN NEW.device_id = 'm-bad'"
         " BEGIN SELECT RAISE(ABORT, 'm-bad is refused'); END"
     )
     with pytest.raises(StoreRejected, match="m-bad is refused"):
