@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from territory.shell.cli import app
 from territory.readings import Reading
 from territory.settings import RollupSettings
+from territory.shell.cli import app
 from territory.store import Store, open_store
 from territory.store.history import means, series
 from territory.store.maintenance import rollup_engine
