@@ -65,9 +65,10 @@ class Stack:
     def service(self, name: str) -> LocalService:
         return self.run.services[name]
 
-    def store(self) -> InfluxStore:
-        """The database as the platform's services reach it: the territory user."""
-        env = self.service(self.replicas[0]).env
+    def store(self, service: str | None = None) -> InfluxStore:
+        """The database as a service reaches it (default: an ingest worker, the territory
+        user)."""
+        env = self.service(service or self.replicas[0]).env
         credentials = InfluxCredentials(
             username=env["TERRITORY_INFLUX_USERNAME"],
             password=Path(env["TERRITORY_INFLUX_PASSWORD_FILE"]).read_text(),
@@ -109,6 +110,15 @@ class Stack:
             environment_of(self.run.compose["services"][service])["TERRITORY_MQTT_URL"]
         )
 
+    def policies_ready(self) -> bool:
+        store = self.store("maintain")
+        try:
+            found = store.statement(f"SHOW RETENTION POLICIES ON {store.database}")
+        finally:
+            store.close()
+        names = {row[0] for s in found.get("series", []) for row in s["values"]}
+        return {"raw", "rollups", "deadletters", "plans", "audit"} <= names
+
     def readings(self) -> int:
         store = self.store()
         try:
@@ -139,6 +149,10 @@ def start_stack(stack: Stack) -> None:
     run = stack.run
     run.start_mosquitto()
     run.start_influxdb()
+    # The maintainer (InfluxDB's admin account) creates the retention policies the
+    # other services write to and read from.
+    run.start("maintain")
+    wait_for(stack.policies_ready, STARTUP_S, "retention policies created")
     stack.replicas = sorted(
         name
         for name, spec in run.compose["services"].items()

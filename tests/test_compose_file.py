@@ -147,13 +147,23 @@ def test_the_platform_reads_influxdb_as_the_user_the_image_creates(
 ) -> None:
     influxdb = environment_of(compose["services"]["influxdb"])
     assert influxdb["INFLUXDB_HTTP_AUTH_ENABLED"] == "true"
+    admins = []
     for name in territory_services(compose):
         env = environment_of(compose["services"][name])
         if "TERRITORY_STORE_URL" not in env:
             continue
-        assert env["TERRITORY_INFLUX_USERNAME"] == influxdb["INFLUXDB_USER"], name
+        # The maintainer alone is InfluxDB's admin (retention policies are admin work).
+        role = (
+            "ADMIN" if env["TERRITORY_INFLUX_USERNAME"] == influxdb["INFLUXDB_ADMIN_USER"] else ""
+        )
+        if role:
+            admins.append(name)
+        user = influxdb[f"INFLUXDB_{role or 'USER'}{'_USER' if role else ''}"]
+        assert env["TERRITORY_INFLUX_USERNAME"] == user, name
         mine = mounts_of(compose, name)[env["TERRITORY_INFLUX_PASSWORD_FILE"]]
-        assert mine == mounts_of(compose, "influxdb")[influxdb["INFLUXDB_USER_PASSWORD_FILE"]]
+        theirs = influxdb[f"INFLUXDB_{role + '_' if role else 'USER_'}PASSWORD_FILE"]
+        assert mine == mounts_of(compose, "influxdb")[theirs], name
+    assert admins == ["maintain"]
 
 
 def test_the_image_holds_every_package_of_the_distribution() -> None:
