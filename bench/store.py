@@ -66,6 +66,7 @@ from territory.store.influx_retention import apply_policies  # noqa: E402
 from territory.store.lifecycle import Pace  # noqa: E402
 from territory.store.maintenance import for_maintenance, rollup_engine  # noqa: E402
 from territory.store.rollups import Rollup, Summary, combine  # noqa: E402
+from territory.store.sqlite import SqliteStore  # noqa: E402
 
 SCENARIO = REPO / "config/territories/metropolis.yaml"
 NS = 1_000_000_000
@@ -242,6 +243,9 @@ class Figures:
     """Seconds to build one device's daily rollup from its 96 fifteen-minute ones."""
     slice_bins: int = 0
     rollup_bytes_per_device_day: float = 0.0
+    """From the sample's 30 days (feeders, chargers, PV, stations: heavier than a meter)."""
+    fleet_bytes_per_device_day: float = 0.0
+    """SQLite: from one 15-minute rollup of every device (the fleet's mix), times 97."""
     expire_work_s: float = 0.0
     expire_wall_s: float = 0.0
     expired_readings: int = 0
@@ -250,11 +254,13 @@ class Figures:
 
 def run_store(
     name: str,
+    folder: Path,
     url: str,
     readings: list[Reading],
     minutes: float,
     raw_bytes: Callable[[], int],
-    rollup_bytes: Callable[[], int],
+    sample_url: str,
+    sample_rollup_bytes: Callable[[], int],
     expire_day: Callable[[Store, int], tuple[float, float]],
 ) -> Figures:
     figures = Figures(name)
@@ -300,7 +306,9 @@ def run_store(
             cwd=REPO,
         )
         try:
+            time.sleep(3)  # started, and at work on slice A's day, before slice B comes
             count, seconds = write_all(store, batches(readings, b_start, seq0=10**7))
+            _first_pass(log_path, 90)
         finally:
             maintainer.terminate()
             maintainer.wait(60)
@@ -308,9 +316,9 @@ def run_store(
     if isinstance(store, InfluxStore):  # back to the defaults the rest of the run reads
         apply_policies(store, RetentionSettings())
     figures.maintenance_log = [
-        line.split("maintenance: ", 1)[1]
+        line.split(" store ", 1)[-1]
         for line in log_path.read_text().splitlines()
-        if "maintenance: " in line
+        if "maintenance" in line
     ]
     log_path.unlink()
 
@@ -320,6 +328,9 @@ def run_store(
     started = time.perf_counter()
     engine.rebuild(b_start, b_start + slice_ns, time.time_ns())
     figures.rollup_bins_s = time.perf_counter() - started
+    if name == "sqlite":
+        every = engine.backend.read_rollups(900, b_start, b_start + slice_ns)
+        figures.fleet_bytes_per_device_day = fleet_row_bytes(every, folder) * 97
     # As in steady state, where the maintainer keeps the watermarks near now.
     engine.backend.set_watermark("closed_900", b_start + slice_ns)
     figures.slice_bins = slice_ns // (900 * NS)
@@ -329,17 +340,26 @@ def run_store(
     by_device: dict[str, list[Rollup]] = defaultdict(list)
     for rollup in computed:
         by_device[rollup.device_id].append(rollup)
+    # The sample's month in a store of its own, so that its size is its alone.
     print(f"[{name}] 30 days of rollups for {len(sample.devices)} devices", flush=True)
-    before = rollup_bytes()
-    month_of_rollups(store, sample, by_device, now)
+    sample_store = open_store(sample_url)
+    if isinstance(sample_store, SqliteStore):  # rollups name devices by the store's numbers
+        with sample_store.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO devices (device_id) VALUES (?)",
+                [(d,) for d in sample.devices],
+            )
+    month_of_rollups(sample_store, sample, by_device, now)
     rolled = [d for d in sample.devices if by_device.get(d)]
-    figures.rollup_bytes_per_device_day = (rollup_bytes() - before) / (len(rolled) * MONTH_DAYS)
+    figures.rollup_bytes_per_device_day = sample_rollup_bytes() / (len(rolled) * MONTH_DAYS)
+    sampled = rollup_engine(sample_store, SETTINGS)
+    sampled.backend.set_watermark("closed_900", now // DAY_NS * DAY_NS)
     # A day's daily rollups, from its 96 fifteen-minute ones, for the sample's devices.
     day = now // DAY_NS * DAY_NS - 2 * DAY_NS
     started = time.perf_counter()
-    for index in range(0, len(rolled), engine.device_chunk):
-        chunk = rolled[index : index + engine.device_chunk]
-        engine.backend.write_rollups(86_400, engine._combine(900, 86_400, day, chunk))
+    for index in range(0, len(rolled), sampled.device_chunk):
+        chunk = rolled[index : index + sampled.device_chunk]
+        sampled.backend.write_rollups(86_400, sampled._combine(900, 86_400, day, chunk))
     figures.daily_s_per_device = (time.perf_counter() - started) / len(rolled)
 
     print(f"[{name}] queries", flush=True)
@@ -347,7 +367,8 @@ def run_store(
     zone_start = now - DAY_NS - 15 * 60 * NS
     for chunk in [zone_day(readings, zone, zone_start)]:
         write_all(store, iter([chunk[i : i + BATCH] for i in range(0, len(chunk), BATCH)]))
-    figures.queries = queries(store, sample, zone, zone_start, now)
+    figures.queries = queries(store, sample_store, sample, zone, zone_start, now)
+    sample_store.close()
 
     # Slice A's day went while slice B was written; slice B's day goes now, timed.
     print(f"[{name}] expiring slice B's day", flush=True)
@@ -357,15 +378,42 @@ def run_store(
     return figures
 
 
+def _first_pass(log_path: Path, timeout_s: float) -> None:
+    """Wait for the maintainer to report a pass that did something (its log line)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and "maintenance: " not in log_path.read_text():
+        time.sleep(0.5)
+
+
+def fleet_row_bytes(rollups: list[Rollup], folder: Path) -> float:
+    """Bytes per 15-minute rollup row at the fleet's mix of kinds: one bin of every device
+    written into a file of its own, its table measured (dbstat)."""
+    from territory.store.sqlite_rollups import SqliteRollups
+
+    scratch = SqliteStore(folder / "rows.db")
+    with scratch.transaction() as db:
+        db.executemany(
+            "INSERT OR IGNORE INTO devices (device_id) VALUES (?)",
+            [(r.device_id,) for r in rollups],
+        )
+    SqliteRollups(scratch).write_rollups(900, rollups)
+    with scratch.reading() as db:
+        (used,) = db.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name GLOB 'rollup_900_*'"
+        ).fetchone()
+    scratch.close()
+    return float(used) / len(rollups)
+
+
 def queries(
-    store: Store, sample: Sample, zone: str, zone_start: int, now: int
+    store: Store, sample_store: Store, sample: Sample, zone: str, zone_start: int, now: int
 ) -> dict[str, tuple[float, float]]:
     feeders_of_zone = [r.device_id for r in store.latest(kind="feeder", zone=zone)]
     month_ago = now - MONTH_DAYS * DAY_NS
     stations = iter(sample.stations * 100)
     found = {
         "one device, 30 days at 15 min": timed(
-            lambda: series(store, next(stations), month_ago, now, 900, SETTINGS), 40
+            lambda: series(sample_store, next(stations), month_ago, now, 900, SETTINGS), 40
         ),
         "a zone's feeders, a day at 1 min": timed(
             lambda: [
@@ -379,7 +427,7 @@ def queries(
     }
     feeders = iter(list(sample.feeders.items()) * 10)
     found["a feeder's forecast, 4 weeks of rollups"] = timed(
-        lambda: forecast(store, *next(feeders), now), 20
+        lambda: forecast(sample_store, *next(feeders), now), 20
     )
     return found
 
@@ -405,18 +453,17 @@ def forecast(store: Store, feeder: str, parts: list[tuple[str, str]], now: int) 
 
 
 def sqlite_run(readings: list[Reading], minutes: float, folder: Path) -> Figures:
-    from territory.store.sqlite import SqliteStore
     from territory.store.sqlite_layout import day_of
     from territory.store.sqlite_retention import expire_raw, reclaim
 
     path = folder / "metropolis.db"
     url = f"sqlite:///{path}"
 
-    def table_bytes(pattern: str) -> Callable[[], int]:
+    def table_bytes(file: Path, pattern: str) -> Callable[[], int]:
         def measure() -> int:
-            if not path.exists():
+            if not file.exists():
                 return 0
-            db = sqlite3.connect(path)
+            db = sqlite3.connect(file)
             try:
                 (used,) = db.execute(
                     "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name GLOB ?", (pattern,)
@@ -437,7 +484,15 @@ def sqlite_run(readings: list[Reading], minutes: float, folder: Path) -> Figures
         return work, work / 0.1  # at the default duty, maintenance.duty = 0.1
 
     return run_store(
-        "sqlite", url, readings, minutes, table_bytes("raw_*"), table_bytes("rollup_*"), expire_day
+        "sqlite",
+        folder,
+        url,
+        readings,
+        minutes,
+        table_bytes(path, "raw_*"),
+        f"sqlite:///{folder / 'sample.db'}",
+        table_bytes(folder / "sample.db", "rollup_*"),
+        expire_day,
     )
 
 
@@ -466,21 +521,22 @@ def influx_run(readings: list[Reading], minutes: float, folder: Path) -> Figures
     services._influx_config = configured  # type: ignore[assignment]
     server = services.Influxd(folder / "influxd")
     server.start()
-    data = folder / "influxd" / "data" / "metropolis"
 
-    def policy_bytes(policy: str) -> Callable[[], int]:
+    def policy_bytes(database: str, policy: str) -> Callable[[], int]:
+        where = folder / "influxd" / "data" / database / policy
+
         def size() -> int:
-            return sum(p.stat().st_size for p in (data / policy).rglob("*") if p.is_file())
+            return sum(p.stat().st_size for p in where.rglob("*") if p.is_file())
 
         def measure() -> int:
             """Once the shards are compacted: the size stable, no compaction under way."""
-            if not (data / policy).exists():
+            if not where.exists():
                 return 0
             last, deadline = -1, time.monotonic() + 90
             while time.monotonic() < deadline:
                 time.sleep(3)
                 now = size()
-                if now == last and not list((data / policy).rglob("*.tmp")):
+                if now == last and not list(where.rglob("*.tmp")):
                     return now
                 last = now
             return size()
@@ -501,11 +557,13 @@ def influx_run(readings: list[Reading], minutes: float, folder: Path) -> Figures
     try:
         return run_store(
             "influxdb",
+            folder,
             server.store_url("metropolis"),
             readings,
             minutes,
-            policy_bytes("raw"),
-            policy_bytes("rollups"),
+            policy_bytes("metropolis", "raw"),
+            server.store_url("sample"),
+            policy_bytes("sample", "rollups"),
             expire_day,
         )
     finally:
@@ -520,14 +578,20 @@ def report(all_figures: list[Figures], minutes: float, generated_s: float, devic
     rows = []
     for f in all_figures:
         raw_month = f.raw_bytes_per_reading * per_day * RAW_DAYS
-        rollups_month = f.rollup_bytes_per_device_day * devices * MONTH_DAYS
+        per_device_day = f.fleet_bytes_per_device_day or f.rollup_bytes_per_device_day
+        rollups_month = per_device_day * devices * MONTH_DAYS
         day_rollups = (f.rollup_bins_s / f.slice_bins) * 96 + f.daily_s_per_device * devices
         expire_scale = per_day / f.expired_readings
         rows.append(
             [
                 f.store,
                 f"{f.raw_bytes_per_reading:.1f}",
-                f"{f.rollup_bytes_per_device_day / 1024:.1f}",
+                f"{per_device_day / 1024:.1f}"
+                + (
+                    f" (sample: {f.rollup_bytes_per_device_day / 1024:.1f})"
+                    if f.fleet_bytes_per_device_day
+                    else " (sample)"
+                ),
                 f"{(raw_month + rollups_month) / 1e9:.1f} (raw {raw_month / 1e9:.1f} + rollups {rollups_month / 1e9:.1f})",
                 f"{day_rollups / 60:.1f}",
                 f"{f.expire_work_s * expire_scale:.0f} work, {f.expire_wall_s * expire_scale / 60:.0f} min at duty 0.1"
@@ -570,8 +634,11 @@ slice A's day expires while B is written). Rollups computed for every device ove
 copied over 30 days for a sample (10 feeders with their chargers and PV, 20 stations). Extrapolated
 (linear): the month = 7 days of raw readings at 555/s + 30 days of rollups for {devices:,} devices;
 a day's rollups = the slice's 15-minute bins × (96 / bins in the slice) + the sample's daily
-rollups × ({devices:,} / devices in the sample); expiring a day = slice A's expiry × (48 million /
-readings in slice A). SQLite's sizes are those of its tables (dbstat); InfluxDB's those of its
+rollups × ({devices:,} / devices in the sample); rollups per device-day: SQLite from one
+15-minute rollup of every device (the fleet's mix of kinds) × 97, the sample's own figure beside
+(its chargers and feeders are heavier than the meters that make most of the fleet), InfluxDB from
+the sample (a series compresses over its month); expiring a day = the timed expiry of slice B's day × (48 million /
+readings in the slice). SQLite's sizes are those of its tables (dbstat); InfluxDB's those of its
 shards once compacted.
 
 {table}

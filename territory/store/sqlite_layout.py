@@ -258,19 +258,28 @@ def _reading(device_id: str, row: Sequence[Any]) -> Reading:
     )
 
 
+_SINGLE = "readings_single_table"
+
+
 def migrate_single_table(db: sqlite3.Connection, batch: int = 50_000) -> int:
     """Move the readings of the earlier single `readings` table into day tables, then drop
-    it; returns how many were moved. Runs once, at the first open after an upgrade."""
+    it; returns how many were moved. Runs once, at the first open after an upgrade (and
+    carries on where it stopped if that open was interrupted)."""
     is_table = db.execute(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'readings'"
     ).fetchone()[0]
-    if not is_table:
+    if is_table:
+        with db:  # out of the way of the view that takes its name
+            db.execute(f"ALTER TABLE readings RENAME TO {_SINGLE}")
+    elif not db.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", (_SINGLE,)
+    ).fetchone()[0]:
         return 0
     moved = 0
     after: tuple[Any, ...] = ("", -(2**63), -1)
     while True:
         rows = db.execute(
-            "SELECT device_id, ts_ns, seq, kind, zone, arrival_ns, fields FROM readings"
+            f"SELECT device_id, ts_ns, seq, kind, zone, arrival_ns, fields FROM {_SINGLE}"
             " WHERE (device_id, ts_ns, seq) > (?, ?, ?) ORDER BY device_id, ts_ns, seq LIMIT ?",
             (*after, batch),
         ).fetchall()
@@ -281,7 +290,7 @@ def migrate_single_table(db: sqlite3.Connection, batch: int = 50_000) -> int:
         moved += len(rows)
         after = rows[-1][:3]
     with db:
-        db.execute("DROP TABLE readings")
+        db.execute(f"DROP TABLE {_SINGLE}")
         rebuild_view(db)
     return moved
 

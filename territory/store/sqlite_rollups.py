@@ -10,12 +10,14 @@ empty); a device's history is then one lookup per bin. The device, and its kind,
 and numeric attribute names, are integers (`sqlite_layout`'s `devices` and `series`),
 and stats is a JSON array, the attributes in the order of the series' names:
 
-    [readings, ns from the start to the last reading,
-     [[count, mean, min, max, last(, ns to its last value when not the last reading's)]
-      or null when the bin has no value of that attribute, ...],
+    [readings, time from the start to the last reading,
+     [[mean, min, max, last(, count(, time to its own last value))], ...],
      {attribute: {state: seconds}}]                          (only when there are states)
 
-Means are kept to 12 significant digits.
+An attribute's count is left out when it is the bin's count of readings (null when only
+its own last time follows), its last time when it is the last reading's. Times are
+integer microseconds, or [nanoseconds] when not whole microseconds. Means are kept to
+10 significant digits. All of it to keep a row near 100 bytes.
 
 The view `rollups` puts every table together with plain columns, for SQL by hand.
 This module also implements the rest of `RollupBackend` for the rollup engine.
@@ -128,19 +130,31 @@ def names_of(rollup: Rollup) -> str:
 
 
 def encode(rollup: Rollup) -> str:
-    last_off = max((s.last_ns for s in rollup.numbers.values()), default=rollup.start_ns)
-    last_off -= rollup.start_ns
-    entries: list[list[float | int]] = []
+    last = max((s.last_ns for s in rollup.numbers.values()), default=rollup.start_ns)
+    entries: list[list[Any]] = []
     for name in sorted(rollup.numbers):
         s = rollup.numbers[name]
-        entry: list[float | int] = [s.count, float(f"{s.mean:.12g}"), s.min, s.max, s.last]
-        if s.last_ns - rollup.start_ns != last_off:
-            entry.append(s.last_ns - rollup.start_ns)
+        entry: list[Any] = [float(f"{s.mean:.10g}"), s.min, s.max, s.last]
+        if s.last_ns != last:
+            entry += [
+                s.count if s.count != rollup.count else None,
+                _time(s.last_ns - rollup.start_ns),
+            ]
+        elif s.count != rollup.count:
+            entry.append(s.count)
         entries.append(entry)
-    stats: list[Any] = [rollup.count, last_off, entries]
+    stats: list[Any] = [rollup.count, _time(last - rollup.start_ns), entries]
     if rollup.states:
         stats.append(rollup.states)
     return to_json(stats).decode()
+
+
+def _time(offset_ns: int) -> int | list[int]:
+    return offset_ns // 1000 if offset_ns % 1000 == 0 else [offset_ns]
+
+
+def _ns(stored: int | list[int]) -> int:
+    return stored[0] if isinstance(stored, list) else stored * 1000
 
 
 @lru_cache(maxsize=4096)
@@ -151,15 +165,15 @@ def _names(names: str) -> tuple[str, ...]:
 def decode(
     device_id: str, kind: str, zone: str, names: str, bin_s: int, start_ns: int, stats: str
 ) -> Rollup:
-    count, last_off, entries, *states = from_json(stats)
+    count, last, entries, *states = from_json(stats)
     numbers = {}
     for name, entry in zip(_names(names), entries, strict=True):
-        if entry is not None:
-            c, mean, low, high, last, *own = entry
-            offset = own[0] if own else last_off
-            numbers[name] = Summary(
-                c, float(mean), float(low), float(high), float(last), start_ns + offset
-            )
+        mean, low, high, value, *rest = entry
+        own_count = rest[0] if rest and rest[0] is not None else count
+        offset = _ns(rest[1]) if len(rest) > 1 else _ns(last)
+        numbers[name] = Summary(
+            own_count, float(mean), float(low), float(high), float(value), start_ns + offset
+        )
     return Rollup(
         device_id, kind, zone, bin_s, start_ns, count, numbers, states[0] if states else {}
     )
@@ -252,15 +266,16 @@ class SqliteRollups:
         with self.store.reading() as db:
             for name, starts in self._tables(db, bin_s, start_ns, end_ns):
                 rows = db.execute(
-                    f"SELECT r.start_ns, r.stats -> ('$[2][' || n.key || ']')"
+                    "SELECT r.start_ns, r.stats ->> '$[0]', r.stats -> ('$[2][' || n.key || ']')"
                     f" FROM {_WANTED.format(name=name)} JOIN series AS s ON s.id = r.series"
                     " JOIN json_each(s.names) AS n ON n.value = ?",
                     (to_json(starts).decode(), to_json([device_id]).decode(), attribute),
                 )
-                for start, entry in rows:
+                for start, readings, entry in rows:
                     values = from_json(entry) if entry else None
                     if values:
-                        found.append((int(start), int(values[0]), float(values[1])))
+                        count = values[4] if len(values) > 4 and values[4] is not None else readings
+                        found.append((int(start), int(count), float(values[0])))
         return sorted(found)
 
     @staticmethod
