@@ -31,6 +31,9 @@ from tests.services import Influxd
 NS = 1_000_000_000
 DAY_NS = 86_400 * NS
 HOLD_NS = 900 * NS
+# The day the readings fall on: two days before today, fixed once, so that its daily bin
+# has closed whatever the hour the test runs at (just after midnight, yesterday's has not).
+DAY = time.time_ns() // DAY_NS * DAY_NS - 2 * DAY_NS
 BINS = (900, 86_400)
 _names = itertools.count()
 
@@ -75,8 +78,8 @@ def station(seq: int, ts_ns: int, bikes: int) -> Reading:
 @st.composite
 def deliveries(draw: st.DrawFn) -> tuple[list[list[Reading]], list[list[Reading]]]:
     """(batches written before the first pass, batches written after it: late, repeated,
-    reordered). Device times spread over four hours of yesterday, each unique per device."""
-    day = time.time_ns() // DAY_NS * DAY_NS - DAY_NS
+    reordered). Device times spread over four hours of DAY, each unique per device."""
+    day = DAY
     offsets = st.lists(st.integers(0, 4 * 3600 * 1000), min_size=1, max_size=25, unique=True)
     readings: list[Reading] = []
     for offset_ms in draw(offsets):
@@ -218,7 +221,7 @@ def test_rollups_agree_with_the_raw_readings(
             store.write(batch)
         engine.refresh(time.time_ns(), max_bins=1000)
 
-        day = time.time_ns() // DAY_NS * DAY_NS - DAY_NS
+        day = DAY
         raw = [
             r
             for device in ("m-1", "c-1", "b-1")
