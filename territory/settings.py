@@ -181,6 +181,13 @@ class MaintenanceSettings(BaseModel):
         description="Largest share of the time maintenance holds the store's write lock "
         "(SQLite): after each step it rests long enough to stay under it.",
     )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much the maintainer lowers its CPU priority (Unix nice): on a busy "
+        "machine the ingest it runs beside gets the processor first.",
+    )
 
 
 class Settings(BaseSettings):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from territory.logs import configure_logging
 from territory.query import StoreOption, open_store_or_exit
 from territory.settings import load_settings
 from territory.timespec import parse_span, parse_time
@@ -39,9 +41,11 @@ def maintain(
     """Keep rollups up to date, expire what has aged out, give space back (one per store)."""
     from territory.store.maintenance import Maintainer, describe
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings()
+    configure_logging("maintain", settings.log_format)
     schedule = settings.maintenance
+    # Background work: on a busy machine the ingest it runs beside comes first.
+    os.nice(schedule.nice)
     if every is not None:
         schedule = schedule.model_copy(update={"every_s": _span_or_exit(every)})
     opened = open_store_or_exit(store)

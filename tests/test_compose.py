@@ -222,6 +222,17 @@ def test_the_compose_file_runs_readings_to_plans(stack: Stack) -> None:
     assert_grafana_reads(stack)
     assert simulator.alive() and all(stack.service(r).alive() for r in stack.replicas)
     assert_no_takeover(stack)
+    assert_maintainer_gives_way(stack)
+
+
+def assert_maintainer_gives_way(stack: Stack) -> None:
+    """The maintainer runs at a lower CPU priority than the ingest replicas beside it."""
+    niceness = {}
+    for name in ["maintain", *stack.replicas]:
+        process = stack.service(name).process
+        assert process is not None and process.poll() is None, name
+        niceness[name] = int(Path(f"/proc/{process.pid}/stat").read_text().split()[18])
+    assert all(niceness["maintain"] == niceness[r] + 10 for r in stack.replicas), niceness
 
 
 def _answers(url: str) -> bool:
