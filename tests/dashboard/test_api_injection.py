@@ -35,6 +35,8 @@ def test_injected_filters_find_nothing(console_over_influx: RunningApp, value: s
             assert response.json() == [], params
         history = http.get(f"/api/devices/{quote(value, safe='')}/history")
         assert history.status_code == 404, history.text  # no such device, not an error
+        zone = http.get(f"/api/zones/{quote(value, safe='')}/history", params={"kind": "feeder"})
+        assert zone.status_code == 404, zone.text  # no such zone, not an error
         everything = http.get("/api/devices").json()
     assert len(everything) == 5  # still the seeded five, untouched
 
