@@ -21,7 +21,9 @@ def console_over_influx(influxd: Influxd) -> Iterator[RunningApp]:
     store = InfluxStore.from_url(url)
     seed(store)  # type: ignore[arg-type]
     store.close()
-    running = start_app(create_app(url, config=secured_config()))
+    # Many requests per case, all on one token: a limit well above them (not what is tested).
+    config = secured_config(rate_limit={"per_minute": 6000, "burst": 600})
+    running = start_app(create_app(url, config=config))
     yield running
     running.stop()
 
