@@ -9,11 +9,12 @@ The devices are given (the caller takes them from the inventory); all of them ar
 together, never one query per device:
 
 - windows up to `raw_window_s`, or steps that are not whole finest bins: the raw readings
-  of every device in one read (`RollupBackend.raw_readings`), stepped here. The first
+  of every device in one read (`RollupBackend.raw_readings`: one InfluxQL query, or one
+  SQL query per day table on SQLite), stepped here. The first
   step's numbers are those from the window's start, as for one device
   (`territory.store.history`).
-- longer windows: the rollups of every device, a query per level
-  (`RollupBackend.read_rollups` with the device list), the bins not computed yet made up
+- longer windows: the rollups of every device, a query per level (per month table on
+  SQLite: `RollupBackend.read_rollups` with the device list), the bins not computed yet made up
   from raw readings of all of them at once, combined into steps per device, then summed.
 """
 
