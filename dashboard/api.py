@@ -30,9 +30,18 @@ from dashboard.schemas import (
     ReadingOut,
     TerritoryOut,
     WhoAmI,
+    ZoneHistoryOut,
     ZoneSummary,
 )
 from dashboard.stream import page_events, parse_since
+from dashboard.zone_history import (
+    DEFAULT_STEP_S,
+    ZONE_AGGREGATES,
+    ZoneAggregate,
+    inventory_devices,
+    zone_points,
+)
+from territory.kinds import KINDS
 from territory.store import StoreUnavailable
 
 router = APIRouter(prefix="/api", dependencies=[Depends(viewer)])
@@ -69,6 +78,61 @@ async def zones(console: Console = Depends(console_of)) -> list[dict[str, Any]]:
         {"id": zone, "name": names.get(zone, zone), "state": "ok", **figures.get(zone, {})}
         for zone in ids
     ]
+
+
+@router.get("/zones/{zone}/history", response_model=ZoneHistoryOut, tags=["territory"])
+async def zone_history(
+    zone: str = Path(description="The zone."),
+    kind: str = Query(description=f"The kind of device added up: one of {', '.join(KINDS)}."),
+    start: float | None = Query(None, description="From (epoch s); default: an hour before end."),
+    end: float | None = Query(None, description="To (epoch s, excluded); default: now."),
+    step: int = Query(
+        DEFAULT_STEP_S, ge=1, description="Step length in seconds (aligned on the epoch)."
+    ),
+    aggregate: ZoneAggregate = Query("sum", description=f"One of {', '.join(ZONE_AGGREGATES)}."),
+    console: Console = Depends(console_of),
+) -> dict[str, Any]:
+    """A zone's devices of one kind over [start, end), added up per step: per numeric
+    attribute the sum of each device's step mean (or their mean, min, max, or how many
+    devices had a value). From raw readings up to the rollups' raw_window_s, from rollups
+    beyond; the devices from the console's inventory."""
+    if kind not in KINDS:
+        raise HTTPException(422, f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    end = end if end is not None else time.time()
+    start = start if start is not None else end - 3600.0
+    if end <= start:
+        raise HTTPException(422, "end must be after start")
+    most = console.config.history_max_points
+    if (end - start) / step > most:
+        raise HTTPException(422, f"{(end - start) / step:.0f} steps asked; at most {most}")
+    seen = {r["zone"] for r in console.feed.state.readings.values()}
+    if zone not in {z.id for z in console.territory.with_zones_of(seen).zones}:
+        raise HTTPException(404, f"no zone {zone!r}")
+    devices = inventory_devices(console.territory, zone, kind)
+    devices_from = "inventory"
+    if devices is None:
+        newest = await read_store(console.reader.latest, kind=kind, zone=zone)
+        devices, devices_from = sorted(r.device_id for r in newest), "readings"
+    steps = await read_store(
+        console.reader.zone_steps,
+        devices,
+        kind,
+        int(start * 1e9),
+        int(end * 1e9),
+        step,
+        rollup_settings(),
+    )
+    return {
+        "zone": zone,
+        "kind": kind,
+        "devices": devices,
+        "devices_from": devices_from,
+        "start": start,
+        "end": end,
+        "step": step,
+        "aggregate": aggregate,
+        "points": zone_points(steps, aggregate),
+    }
 
 
 @router.get("/corridors", response_model=list[CorridorLoadOut], tags=["territory"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from territory.store import AuditEntry, Plan, Store, StoreUnavailable, open_stor
 from territory.store.history import series
 from territory.store.rollups import Rollup
 from territory.store.sqlite import reading_from_row
+from territory.store.zone_history import ZoneStep, zone_series
 
 Version = tuple[int, int]  # (device ts_ns, seq): a device's newest reading
 
@@ -137,6 +138,18 @@ class StoreReader:
     ) -> list[Rollup]:
         """The device's history in steps, from rollups for long windows."""
         return series(self.store, device_id, start_ns, end_ns, step_s, settings)
+
+    def zone_steps(
+        self,
+        device_ids: Collection[str],
+        kind: str,
+        start_ns: int,
+        end_ns: int,
+        step_s: int,
+        settings: RollupSettings,
+    ) -> list[ZoneStep]:
+        """A zone's devices of one kind added up per step, all read together."""
+        return zone_series(self.store, device_ids, kind, start_ns, end_ns, step_s, settings)
 
     def append_audit(self, entry: AuditEntry) -> None:
         """The one write the console makes: an entry of its audit log."""

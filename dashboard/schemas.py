@@ -79,6 +79,27 @@ class HistoryOut(BaseModel):
     )
 
 
+class ZoneHistoryOut(BaseModel):
+    zone: str = Field(description="The zone.")
+    kind: str = Field(description="The kind of device added up: feeder, bike_station, ...")
+    devices: list[str] = Field(description="The zone's devices of that kind, added up.")
+    devices_from: str = Field(
+        description="inventory (the console's inventory lists them), or readings (no"
+        " inventory entry for the zone: the devices whose newest reading is in it)."
+    )
+    start: float = Field(description="Window start, epoch s.")
+    end: float = Field(description="Window end (excluded), epoch s.")
+    step: int = Field(description="Step length in s; steps are aligned on the epoch.")
+    aggregate: str = Field(
+        description="Per attribute: sum (of the devices' step means), mean, min or max (of"
+        " those means), or devices (how many had a value)."
+    )
+    points: list[dict[str, Any]] = Field(
+        description="Per step with a reading: ts (step start), n (readings), devices (devices"
+        " that reported), and each numeric attribute aggregated across devices."
+    )
+
+
 class AlertOut(BaseModel):
     id: str = Field(description="Rule and subject: stable while the condition holds.")
     rule: str = Field(description="stale, station_empty, station_full, feeder_load, ...")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from territory.readings import Reading
 from territory.settings import RollupSettings
@@ -54,9 +54,14 @@ def series(
             _from(readings, start_ns), step_s, bin_starts(start_ns, end_ns, step_s), hold_ns, end_ns
         )
         return [rollup for rollup in found if not rollup.empty]
-    reader = _Levels(store, rollup_backend(store), settings, device_id)
+    reader = Levels(
+        rollup_backend(store),
+        settings,
+        [device_id],
+        lambda start, end: store.history(device_id, start, end),
+    )
     finest = reader.level(len(levels) - 1, start_ns, end_ns)
-    return _into_steps(finest, step_s)
+    return into_steps(finest, step_s)
 
 
 def means(
@@ -100,15 +105,27 @@ def _means_of(steps: list[Rollup], attribute: str) -> list[tuple[int, int, float
     return found
 
 
-class _Levels:
+RawReader = Callable[[int, int], Iterable[Reading]]
+"""Raw readings of the devices read, with start_ns <= ts < end_ns."""
+
+
+class Levels:
+    """Rollups of some devices, level by level, read for all of them at once: each level's
+    stored bins in one query, the bins not computed yet made up from the next finer level,
+    and the finest from raw readings (`raw`)."""
+
     def __init__(
-        self, store: Store, backend: RollupBackend, settings: RollupSettings, device_id: str
+        self,
+        backend: RollupBackend,
+        settings: RollupSettings,
+        device_ids: Collection[str],
+        raw: RawReader,
     ) -> None:
-        self.store = store
         self.backend = backend
         self.bins = settings.bins_s
         self.hold_ns = settings.state_hold_s * NS
-        self.device_id = device_id
+        self.device_ids = device_ids
+        self.raw = raw
 
     def level(self, index: int, start_ns: int, end_ns: int) -> list[Rollup]:
         """Rollups of level `index` over the window, the bins not computed yet made up."""
@@ -116,16 +133,27 @@ class _Levels:
         first = bin_start(start_ns, bin_s)
         closed = self.backend.watermark(watermark_name(bin_s))
         closed = first if closed is None else max(first, min(closed, end_ns))
-        kept = self.backend.read_rollups(bin_s, first, closed, [self.device_id])
+        kept = self.backend.read_rollups(bin_s, first, closed, self.device_ids)
         if closed >= end_ns:
             return kept
         if index == 0:
-            readings = self.store.history(self.device_id, closed - self.hold_ns, end_ns)
             starts = bin_starts(closed, end_ns, bin_s)
-            made = compute(readings, bin_s, starts, self.hold_ns, end_ns)
+            made = [
+                rollup
+                for readings in by_device(self.raw(closed - self.hold_ns, end_ns)).values()
+                for rollup in compute(readings, bin_s, starts, self.hold_ns, end_ns)
+            ]
         else:
-            made = _into_steps(self.level(index - 1, closed, end_ns), bin_s)
+            made = into_steps(self.level(index - 1, closed, end_ns), bin_s)
         return kept + [rollup for rollup in made if not rollup.empty]
+
+
+def by_device(readings: Iterable[Reading]) -> dict[str, list[Reading]]:
+    """Readings of several devices, each device's apart (in the order they came)."""
+    found: dict[str, list[Reading]] = defaultdict(list)
+    for reading in readings:
+        found[reading.device_id].append(reading)
+    return found
 
 
 def _from(readings: list[Reading], start_ns: int) -> list[Reading]:
@@ -142,11 +170,12 @@ def _from(readings: list[Reading], start_ns: int) -> list[Reading]:
     ]
 
 
-def _into_steps(rollups: Sequence[Rollup], step_s: int) -> list[Rollup]:
+def into_steps(rollups: Sequence[Rollup], step_s: int) -> list[Rollup]:
+    """Rollups (of one device or several) combined into steps of `step_s`, per device."""
     if all(rollup.bin_s == step_s for rollup in rollups):
         return list(rollups)
-    steps: dict[int, list[Rollup]] = defaultdict(list)
+    steps: dict[tuple[str, int], list[Rollup]] = defaultdict(list)
     for rollup in rollups:
-        steps[bin_start(rollup.start_ns, step_s)].append(rollup)
-    combined = [combine(parts, step_s, start) for start, parts in sorted(steps.items())]
+        steps[rollup.device_id, bin_start(rollup.start_ns, step_s)].append(rollup)
+    combined = [combine(parts, step_s, start) for (_, start), parts in sorted(steps.items())]
     return [rollup for rollup in combined if not rollup.empty]

@@ -21,7 +21,9 @@ def console_over_influx(influxd: Influxd) -> Iterator[RunningApp]:
     store = InfluxStore.from_url(url)
     seed(store)  # type: ignore[arg-type]
     store.close()
-    running = start_app(create_app(url, config=secured_config()))
+    # Many requests per case, all on one token: a limit well above them (not what is tested).
+    config = secured_config(rate_limit={"per_minute": 6000, "burst": 600})
+    running = start_app(create_app(url, config=config))
     yield running
     running.stop()
 
@@ -35,6 +37,8 @@ def test_injected_filters_find_nothing(console_over_influx: RunningApp, value: s
             assert response.json() == [], params
         history = http.get(f"/api/devices/{quote(value, safe='')}/history")
         assert history.status_code == 404, history.text  # no such device, not an error
+        zone = http.get(f"/api/zones/{quote(value, safe='')}/history", params={"kind": "feeder"})
+        assert zone.status_code == 404, zone.text  # no such zone, not an error
         everything = http.get("/api/devices").json()
     assert len(everything) == 5  # still the seeded five, untouched
 

@@ -57,6 +57,7 @@ PAGES = {
     "plans": ('#plans tr[data-domain="slots"]', "fallback"),
     "alerts": ("#open-alerts", "centre-bik-001 has 0 bikes"),
     "device/fd-centre": ("#device-latest", "400 kW"),
+    "zone/centre?kind=feeder": ("#zone-history-note", "points of 300 s over 1 feeder"),
 }
 
 
@@ -70,7 +71,8 @@ def test_every_page_opens_with_its_content(
             page.goto(f"{territory_console.url}/#/{route}")
             expect(page.locator(selector).first).to_contain_text(text, timeout=WAIT_MS)
             page.wait_for_timeout(300)  # let the charts draw before the screenshot
-            page.screenshot(path=screenshot_path(f"page-{route.replace('/', '-')}"), full_page=True)
+            name = route.split("?")[0].replace("/", "-")
+            page.screenshot(path=screenshot_path(f"page-{name}"), full_page=True)
     finally:
         page.close()
 
@@ -96,6 +98,43 @@ def test_an_alert_links_to_its_device(territory_console: ConsoleServer, browser:
         expect(page).to_have_url(f"{territory_console.url}/#/device/north-bik-001")
         expect(page.locator("#device-latest .value")).to_have_text("20 / 20 bikes", timeout=WAIT_MS)
         expect(page.locator("#history-note")).to_contain_text("readings", timeout=WAIT_MS)
+    finally:
+        page.close()
+
+
+def plotted(page: Page, chart: str) -> list[float]:
+    """The values of the first series of the chart in the element `chart`, once drawn."""
+    page.wait_for_function(
+        f"() => document.querySelector('{chart}')?.plot?.data[0].length > 0", timeout=WAIT_MS
+    )
+    values = page.evaluate(f"() => document.querySelector('{chart}').plot.data[1]")
+    return [float(v) for v in values if v is not None]
+
+
+def test_a_zones_history_is_drawn_from_its_devices(
+    territory_console: ConsoleServer, browser: Browser
+) -> None:
+    page = signed_in(browser, territory_console, VIEWER_TOKEN, "overview")
+    try:
+        page.locator('#zones tr[data-zone="centre"]').get_by_role("link", name="Centre").click()
+        expect(page).to_have_url(f"{territory_console.url}/#/zone/centre")
+        expect(page.locator("#view h2").first).to_have_text("Zone Centre", timeout=WAIT_MS)
+        # The centre's feeder: an hour of readings, 200 kW rising by 2 kW a minute.
+        page.goto(f"{territory_console.url}/#/zone/centre?kind=feeder&window=21600")
+        note = page.locator("#zone-history-note")
+        expect(note).to_contain_text("points of 300 s over 1 feeder", timeout=WAIT_MS)
+        expect(page.locator("#attribute")).to_have_value("activePower")
+        six_hours = plotted(page, "#zone-history .chart")
+        assert 12 <= len(six_hours) <= 13
+        assert all(200 <= value <= 318 for value in six_hours)
+        assert six_hours == sorted(six_hours)
+        # Seven days in hours, from the same readings.
+        page.select_option("#window", "604800")
+        page.click("#view button.primary")
+        expect(note).to_contain_text("points of 3600 s", timeout=WAIT_MS)
+        week = plotted(page, "#zone-history .chart")
+        assert 1 <= len(week) <= 2 and all(200 <= value <= 318 for value in week)
+        page.screenshot(path=screenshot_path("page-zone-week"), full_page=True)
     finally:
         page.close()
 

@@ -9,8 +9,9 @@ import slots from "./pages/slots.js";
 import plans from "./pages/plans.js";
 import alerts from "./pages/alerts.js";
 import device from "./pages/device.js";
+import zone from "./pages/zone.js";
 
-const PAGES = { overview, mobility, energy, slots, plans, alerts, device };
+const PAGES = { overview, mobility, energy, slots, plans, alerts, device, zone };
 
 export const session = { role: null, territory: null };
 

@@ -10,7 +10,7 @@ function zoneRows(state, session) {
   return ids.map((id) => {
     const z = state.zones.get(id) || { id, state: "ok" };
     return el("tr", { "data-zone": id },
-      el("td", {}, names.get(id) || id),
+      el("td", {}, el("a", { href: `#/zone/${encodeURIComponent(id)}` }, names.get(id) || id)),
       el("td", {}, el("span", { class: `pill ${z.state}` }, z.state)),
       el("td", { class: "num" }, z.bikes_capacity ? [`${num(z.bikes_available, 0)} / ${num(z.bikes_capacity, 0)}`, bar(z.bikes_available, z.bikes_capacity, "ok")] : "–"),
       el("td", { class: "num" }, z.feeder_limit_kw ? [`${num(z.feeder_load_kw, 0)} / ${num(z.feeder_limit_kw, 0)} kW`, bar(z.feeder_load_kw, z.feeder_limit_kw)] : "–"),
