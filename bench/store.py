@@ -14,7 +14,8 @@ more than this machine writes in a session. So the run measures on:
   30 days for a sample of devices (10 feeders with their chargers and PV arrays, and a
   few stations), the daily rollups built from them;
 - queries, median and p99: one device over 30 days at 15 minutes, one zone's feeders
-  over a day at 1 minute (a full day of raw readings is written for them), the latest
+  over a day at 1 minute (a full day of raw readings is written for them) and summed over
+  it at 1 minute, the sample's 10 feeders summed over 30 days at 1 hour, the latest
   reading of every meter (20,000) and of every device (28,260), a feeder's base-load
   forecast from 4 weeks of rollups;
 - expiry: slice A's day dropped by the maintainer while slice B is written, then slice
@@ -67,6 +68,7 @@ from territory.store.lifecycle import Pace  # noqa: E402
 from territory.store.maintenance import for_maintenance, rollup_engine  # noqa: E402
 from territory.store.rollups import Rollup, Summary, combine  # noqa: E402
 from territory.store.sqlite import SqliteStore  # noqa: E402
+from territory.store.zone_history import zone_series  # noqa: E402
 
 SCENARIO = REPO / "config/territories/metropolis.yaml"
 NS = 1_000_000_000
@@ -425,6 +427,20 @@ def queries(
         "latest of every meter (20,000)": timed(lambda: store.latest(kind="meter"), 5),
         "latest of every device (28,260)": timed(lambda: store.latest(), 5),
     }
+    # At 1 minute: from the raw day (its rollups are not made: the day is written after).
+    found["a zone's feeders summed, a day at 1 min"] = timed(
+        lambda: zone_series(
+            store, feeders_of_zone, "feeder", zone_start, zone_start + DAY_NS, 60, SETTINGS
+        ),
+        10,
+    )
+    sampled_feeders = sorted(sample.feeders)
+    found["10 feeders summed, 30 days at 1 h (rollups)"] = timed(
+        lambda: zone_series(
+            sample_store, sampled_feeders, "feeder", month_ago, now, 3600, SETTINGS
+        ),
+        10,
+    )
     feeders = iter(list(sample.feeders.items()) * 10)
     found["a feeder's forecast, 4 weeks of rollups"] = timed(
         lambda: forecast(sample_store, *next(feeders), now), 20
