@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ocpp.charge_point import ChargePoint
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
@@ -165,6 +166,41 @@ def _received(connector_id: int, profile: dict[str, Any], schedule: dict[str, An
     )
 
 
+def _meter_value(ts: float | None, sampled: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One MeterValue at `ts` (both versions' shape)."""
+    return [{"timestamp": iso(ts), "sampled_value": sampled}]
+
+
+def _sampled_201(
+    value: float, measurand: str, unit: str, context: str | None = None
+) -> dict[str, Any]:
+    """A 2.0.1 SampledValue: a number with its unit of measure."""
+    sample: dict[str, Any] = {"value": value, "measurand": measurand}
+    if context is not None:
+        sample["context"] = context
+    sample["unit_of_measure"] = {"unit": unit}
+    return sample
+
+
+def _register_201(connector: Connector, context: str | None = None) -> dict[str, Any]:
+    """The connector's energy register, kWh, as a 2.0.1 SampledValue."""
+    energy_kwh = round(connector.energy_wh / 1000.0, 4)
+    return _sampled_201(energy_kwh, "Energy.Active.Import.Register", "kWh", context)
+
+
+class _Peer(ChargePoint):
+    """The `ocpp` client of one simulated station, whatever its version (mixed in before
+    the version's `ChargePoint`, whose `@on` handlers answer the central system)."""
+
+    def __init__(self, cp_id: str, connection: ClientConnection, station: SimulatedStation) -> None:
+        super().__init__(cp_id, connection, response_timeout=10)
+        self.station = station
+
+    def take_profile(self, item: Received) -> str:
+        """The station's answer to a SetChargingProfile, as both versions word it."""
+        return "Accepted" if self.station.profiles.answer(item) else "Rejected"
+
+
 class SimulatedStation:
     """What both versions share: connectors with vehicles, profiles, the connection."""
 
@@ -218,6 +254,20 @@ class SimulatedStation:
 
     def draws(self, now: float | None = None) -> dict[int, float]:
         return self.profiles.draws(self.connectors, time.time() if now is None else now)
+
+    async def meter(self, connector_id: int, seconds: float = 60.0) -> float:
+        """Charge for `seconds` at the allowed draw and report it; the draw, kW."""
+        connector = self.connectors[connector_id]
+        kw = self.draws()[connector_id]
+        connector.energy_wh += kw * 1000.0 * seconds / 3600.0
+        await self.send_meter(connector_id, kw)
+        return kw
+
+    async def _unplugged(self, connector_id: int, ts: float | None) -> None:
+        """The transaction is over: its TxProfile goes with it, the connector is free."""
+        self.profiles.forget(connector_id, "TxProfile")
+        self.connectors[connector_id].transaction_id = None
+        await self.status(connector_id, "Available", ts)
 
     def _peer(self, connection: ClientConnection) -> Any:
         raise NotImplementedError
@@ -304,21 +354,11 @@ class Station16(SimulatedStation):
                 timestamp=iso(ts),
             )
         )
-        self.profiles.forget(connector_id, "TxProfile")
-        connector.transaction_id = None
-        await self.status(connector_id, "Available", ts)
+        await self._unplugged(connector_id, ts)
 
     async def charging(self, connector_id: int, charging: bool, ts: float | None = None) -> None:
         """The vehicle starts or stops drawing within its transaction."""
         await self.status(connector_id, "Charging" if charging else "SuspendedEV", ts)
-
-    async def meter(self, connector_id: int, seconds: float = 60.0) -> float:
-        """Charge for `seconds` at the allowed draw and report it; the draw, kW."""
-        connector = self.connectors[connector_id]
-        kw = self.draws()[connector_id]
-        connector.energy_wh += kw * 1000.0 * seconds / 3600.0
-        await self.send_meter(connector_id, kw)
-        return kw
 
     async def send_meter(
         self, connector_id: int, kw: float, ts: float | None = None, state: str | None = None
@@ -336,16 +376,12 @@ class Station16(SimulatedStation):
             call16.MeterValues(
                 connector_id=connector_id,
                 transaction_id=int(connector.transaction_id) if connector.transaction_id else None,
-                meter_value=[{"timestamp": iso(ts), "sampled_value": sampled}],
+                meter_value=_meter_value(ts, sampled),
             )
         )
 
 
-class _Peer16(ChargePoint16):
-    def __init__(self, cp_id: str, connection: ClientConnection, station: Station16) -> None:
-        super().__init__(cp_id, connection, response_timeout=10)
-        self.station = station
-
+class _Peer16(_Peer, ChargePoint16):
     @on(Action16.get_configuration)
     def on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
         b = self.station.profiles.behaviour
@@ -371,8 +407,7 @@ class _Peer16(ChargePoint16):
         item = _received(
             connector_id, cs_charging_profiles, cs_charging_profiles["charging_schedule"]
         )
-        ok = self.station.profiles.answer(item)
-        return result16.SetChargingProfile(status="Accepted" if ok else "Rejected")
+        return result16.SetChargingProfile(status=self.take_profile(item))
 
 
 class Station201(SimulatedStation):
@@ -408,18 +443,13 @@ class Station201(SimulatedStation):
         connector.transaction_id = f"{self.id}-{evse_id}-{time.monotonic_ns()}"
         await self.status(evse_id, "Occupied", ts)
         # The register at the start (SampledDataTxStartedMeasurands), as chargers send it.
-        register = {
-            "value": round(connector.energy_wh / 1000.0, 4),
-            "measurand": "Energy.Active.Import.Register",
-            "context": "Transaction.Begin",
-            "unit_of_measure": {"unit": "kWh"},
-        }
+        register = _register_201(connector, context="Transaction.Begin")
         await self._event(
             "Started",
             evse_id,
             "CablePluggedIn",
             charging_state="Charging",
-            meter_value=[{"timestamp": iso(ts), "sampled_value": [register]}],
+            meter_value=_meter_value(ts, [register]),
             ts=ts,
         )
         if needs_kwh is not None:
@@ -442,21 +472,12 @@ class Station201(SimulatedStation):
         await self._event(
             "Ended", evse_id, "EVCommunicationLost", stopped_reason="EVDisconnected", ts=ts
         )
-        self.profiles.forget(evse_id, "TxProfile")
-        self.connectors[evse_id].transaction_id = None
-        await self.status(evse_id, "Available", ts)
+        await self._unplugged(evse_id, ts)
 
     async def charging(self, evse_id: int, charging: bool, ts: float | None = None) -> None:
         """The vehicle starts or stops drawing within its transaction."""
         state = "Charging" if charging else "SuspendedEV"
         await self._event("Updated", evse_id, "ChargingStateChanged", charging_state=state, ts=ts)
-
-    async def meter(self, evse_id: int, seconds: float = 60.0) -> float:
-        connector = self.connectors[evse_id]
-        kw = self.draws()[evse_id]
-        connector.energy_wh += kw * 1000.0 * seconds / 3600.0
-        await self.send_meter(evse_id, kw)
-        return kw
 
     async def send_meter(
         self, evse_id: int, kw: float, ts: float | None = None, state: str | None = "Charging"
@@ -466,27 +487,15 @@ class Station201(SimulatedStation):
         connector = self.connectors[evse_id]
         if connector.transaction_id is None:
             return
-        sampled: list[dict[str, Any]] = [
-            {
-                "value": round(connector.energy_wh / 1000.0, 4),
-                "measurand": "Energy.Active.Import.Register",
-                "unit_of_measure": {"unit": "kWh"},
-            }
-        ]
+        sampled = [_register_201(connector)]
         if self.profiles.behaviour.power_measurand:
-            sampled.append(
-                {
-                    "value": round(kw * 1000.0, 1),
-                    "measurand": "Power.Active.Import",
-                    "unit_of_measure": {"unit": "W"},
-                }
-            )
+            sampled.append(_sampled_201(round(kw * 1000.0, 1), "Power.Active.Import", "W"))
         await self._event(
             "Updated",
             evse_id,
             "MeterValuePeriodic",
             charging_state=state,
-            meter_value=[{"timestamp": iso(ts), "sampled_value": sampled}],
+            meter_value=_meter_value(ts, sampled),
             ts=ts,
         )
 
@@ -520,11 +529,7 @@ class Station201(SimulatedStation):
         )
 
 
-class _Peer201(ChargePoint201):
-    def __init__(self, cp_id: str, connection: ClientConnection, station: Station201) -> None:
-        super().__init__(cp_id, connection, response_timeout=10)
-        self.station = station
-
+class _Peer201(_Peer, ChargePoint201):
     @on(Action201.get_variables)
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
         b = self.station.profiles.behaviour
@@ -547,5 +552,4 @@ class _Peer201(ChargePoint201):
         self, evse_id: int, charging_profile: dict[str, Any], **_: Any
     ) -> Any:
         item = _received(evse_id, charging_profile, charging_profile["charging_schedule"][0])
-        ok = self.station.profiles.answer(item)
-        return result201.SetChargingProfile(status="Accepted" if ok else "Rejected")
+        return result201.SetChargingProfile(status=self.take_profile(item))

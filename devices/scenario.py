@@ -45,13 +45,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Zone(_Model):
-    """A district of the territory, drawn as a point on the schematic map."""
+class Zone(inventory.Zone):
+    """An inventory zone, with what the twin simulates in it."""
 
-    id: Identifier = Field(description="Zone id, used in topics: territory/{zone}/...")
-    name: str = Field(description="Name shown to operators.")
-    x: float = Field(description="Schematic east coordinate, km.")
-    y: float = Field(description="Schematic north coordinate, km.")
     profile: ZoneProfile = Field(
         default="mixed",
         description="What the zone mostly is; shapes its bike and traffic flows.",

@@ -10,6 +10,7 @@ and the broker holds the rest: that is the backpressure.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from ingest.deadletters import bounded
 from ingest.metrics import IngestMetrics
 from ingest.writer import BatchWriter, Written
 from territory import topics
-from territory.bus import BrokerAddress, connect, make_client
+from territory.bus import BrokerAddress, connect, make_client, on_connack, on_suback
 from territory.decode import decode
 from territory.inventory import Inventory
 from territory.settings import IngestSettings
@@ -77,6 +78,7 @@ class IngestWorker:
         self._batch = Batch(settings.batch_size, settings.batch_age_ms / 1000)
         # auto_ack exists only so a test can show the harness sees the loss it causes.
         self._auto_ack = auto_ack
+        self._subscribed = threading.Event()
         self._client = make_client(
             address,
             settings.mqtt_client_id(),
@@ -84,11 +86,13 @@ class IngestWorker:
             manual_ack=not auto_ack,
             client_class=IngestClient,
         )
-        self._client.on_connect = self._on_connect
+        self._client.on_connect = on_connack(
+            self._on_connected, functools.partial(log.warning, "broker refused the connection: %s")
+        )
         self._client.on_disconnect = self._on_disconnect
         self._client.on_telemetry = self._on_telemetry
         self._client.on_message = self._on_message
-        self._client.on_subscribe = self._on_subscribe
+        self._client.on_subscribe = on_suback(self._subscribed.set, self._subscription_refused)
         self._connected_at = 0.0
         self._received = 0
         self._received_counted = 0
@@ -98,7 +102,6 @@ class IngestWorker:
         self._payload_max_bytes = settings.deadletters.payload_max_bytes
         self._writing = 0  # messages in the batch the writer holds
         self._connection = 0  # counts connections: message ids are only valid on their own
-        self._subscribed = threading.Event()
 
     @property
     def subscription(self) -> str:
@@ -180,7 +183,7 @@ class IngestWorker:
             )
             stop.wait(delay)
             return False
-        # The CONNACK arrives through loop(); health flips in _on_connect.
+        # The CONNACK arrives through loop(); health flips in _on_connected.
         deadline = time.monotonic() + 10
         while not self.health.broker_connected and time.monotonic() < deadline:
             if self._client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS:
@@ -193,12 +196,7 @@ class IngestWorker:
         backoff.reset()
         return True
 
-    def _on_connect(
-        self, client: mqtt.Client, userdata: object, flags: object, rc: ReasonCode, props: object
-    ) -> None:
-        if rc.is_failure:
-            log.warning("broker refused the connection: %s", rc)
-            return
+    def _on_connected(self, client: mqtt.Client) -> None:
         self.health.broker_connected = True
         self.metrics.broker_up.set(1)
         # Subscribe on every connect: a broker that lost our session must not leave us
@@ -207,18 +205,8 @@ class IngestWorker:
         self._connected_at = time.monotonic()
         log.info("connected to %s, subscribed to %s", self.address.url, self.subscription)
 
-    def _on_subscribe(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        mid: int,
-        codes: list[ReasonCode],
-        props: object,
-    ) -> None:
-        if any(code.is_failure for code in codes):
-            log.error("broker refused the subscription to %s: %s", self.subscription, codes)
-            return
-        self._subscribed.set()
+    def _subscription_refused(self, codes: list[ReasonCode]) -> None:
+        log.error("broker refused the subscription to %s: %s", self.subscription, codes)
 
     def _watchdog(self) -> None:
         """paho drops a connection whose keepalive pings go unanswered; this also drops one

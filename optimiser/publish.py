@@ -3,6 +3,7 @@ was away."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -10,7 +11,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from territory.bus import BrokerAddress, connect, default_client_id, make_client
+from territory.bus import BrokerAddress, connect, default_client_id, make_client, on_connack
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,10 @@ class Publisher:
         self.close()
         client = make_client(self.address, client_id=self.client_id)
         self._connected.clear()
-        client.on_connect = self._on_connect
+        client.on_connect = on_connack(
+            lambda _client: self._connected.set(),
+            functools.partial(log.error, "broker refused the optimiser: %s"),
+        )
         try:
             connect(client, self.address)
         except OSError as exc:
@@ -75,16 +79,3 @@ class Publisher:
             self._client.loop_stop()
             self._client = None
         self._pending = []
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: object,
-        reason: Any,
-        properties: object = None,
-    ) -> None:
-        if not reason.is_failure:
-            self._connected.set()
-        else:
-            log.error("broker refused the optimiser: %s", reason)

@@ -1,5 +1,6 @@
 """MQTT connection details shared by every component (paho-mqtt 2.x): address, TLS,
-credentials and client ids."""
+credentials and client ids, and the broker's answers to CONNECT and SUBSCRIBE told apart
+from its refusals."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import ipaddress
 import os
 import socket
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +17,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from territory.secure.account import load_account
@@ -234,3 +237,41 @@ def connect(
         )
     else:
         client.connect(address.host, address.port, keepalive=keepalive)
+
+
+ConnectCallback = Callable[[mqtt.Client, Any, Any, ReasonCode, Any], None]
+SubscribeCallback = Callable[[mqtt.Client, Any, int, list[ReasonCode], Any], None]
+
+
+def on_connack(
+    accepted: Callable[[mqtt.Client], None], refused: Callable[[ReasonCode], None]
+) -> ConnectCallback:
+    """A paho `on_connect` (callback API 2): `accepted(client)` when the broker took the
+    connection, `refused(reason)` when it did not."""
+
+    def callback(
+        client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode, props: object
+    ) -> None:
+        if reason.is_failure:
+            refused(reason)
+        else:
+            accepted(client)
+
+    return callback
+
+
+def on_suback(
+    granted: Callable[[], None], refused: Callable[[list[ReasonCode]], None]
+) -> SubscribeCallback:
+    """A paho `on_subscribe` (callback API 2): `granted()` when the broker granted every
+    topic filter of the SUBSCRIBE, `refused(codes)` when it refused any."""
+
+    def callback(
+        client: mqtt.Client, userdata: object, mid: int, codes: list[ReasonCode], props: object
+    ) -> None:
+        if any(code.is_failure for code in codes):
+            refused(codes)
+        else:
+            granted()
+
+    return callback

@@ -25,7 +25,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -38,7 +37,15 @@ import httpx
 import yaml
 
 from territory.secure.compose import BROKER_ROOT
-from tests.services import REPO, Influxd, find_binary, free_port, wait_for_port
+from tests.services import (
+    REPO,
+    Influxd,
+    find_binary,
+    free_port,
+    start_process,
+    stop_process,
+    wait_for_port,
+)
 
 COMPOSE_FILE = REPO / "docker-compose.yml"
 SECRETS_FOLDER = "./var/compose"  # where the compose file reads what `secure compose` wrote
@@ -162,10 +169,7 @@ class LocalService:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.argv, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
-            )
+        self.process = start_process(self.argv, self.log_path, cwd=REPO, env=self.env)
 
     def port(self, container_port: int) -> int:
         return self.listens[container_port]
@@ -177,16 +181,7 @@ class LocalService:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, 20)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Real services for the tests: mosquitto and influxd as subprocesses on free ports."""
+"""Real services for the tests: mosquitto and influxd as subprocesses on free ports, and
+the one way the tests start a process and stop it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,35 @@ def find_binary(name: str) -> str:
     return found
 
 
+def start_process(
+    argv: Sequence[str],
+    log_path: Path,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`argv` in a subprocess, what it writes (both streams) appended to `log_path`."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+
+
+def stop_process(
+    process: subprocess.Popen[bytes] | None, timeout: float = 10.0, sig: int = signal.SIGTERM
+) -> int | None:
+    """Ask `process` to stop with `sig`, and kill it if it still runs after `timeout` s;
+    its exit code (None without a process)."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 @dataclass
 class Mosquitto:
     """A mosquitto subprocess using config/mosquitto.conf with its own port and folder."""
@@ -67,20 +97,13 @@ class Mosquitto:
         )
         conf = self.folder / "mosquitto.conf"
         conf.write_text(config)
-        log = (self.folder / "mosquitto.log").open("ab")
-        self.process = subprocess.Popen(
-            [find_binary("mosquitto"), "-c", str(conf)], stdout=log, stderr=log
+        self.process = start_process(
+            [find_binary("mosquitto"), "-c", str(conf)], self.folder / "mosquitto.log"
         )
         wait_for_port(self.port)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 10, sig)
         self.process = None
 
 
@@ -95,10 +118,9 @@ class ConfiguredMosquitto:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [find_binary("mosquitto"), "-c", str(self.conf)], stdout=log, stderr=log
-            )
+        self.process = start_process(
+            [find_binary("mosquitto"), "-c", str(self.conf)], self.log_path
+        )
         for port in self.ports:
             wait_for_port(port)
 
@@ -108,13 +130,7 @@ class ConfiguredMosquitto:
         self.process.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 10)
         self.process = None
 
 
@@ -139,9 +155,8 @@ class Influxd:
         self.folder.mkdir(parents=True, exist_ok=True)
         conf = self.folder / "influxdb.conf"
         conf.write_text(_influx_config(self.folder, self.port, free_port(), self.auth))
-        log = (self.folder / "influxd.log").open("ab")
-        self.process = subprocess.Popen(
-            [find_binary("influxd"), "run", "-config", str(conf)], stdout=log, stderr=log
+        self.process = start_process(
+            [find_binary("influxd"), "run", "-config", str(conf)], self.folder / "influxd.log"
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -152,13 +167,7 @@ class Influxd:
         raise TimeoutError("influxd did not answer /ping in 30 s")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 15)
         self.process = None
 
 

@@ -13,17 +13,11 @@ from territory.bus import BrokerAddress, connect, make_client
 from territory.store.sqlite import SqliteStore
 from tests.ingest.harness import IngestProcess
 from tests.ingest.helpers import wait_until
-from tests.services import REPO, Mosquitto
+from tests.services import REPO, Mosquitto, start_process
 
 
 def territory(*args: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "territory", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
+    return start_process([sys.executable, "-m", "territory", *args], log, cwd=REPO)
 
 
 def test_closed_loop_from_sensor_to_decision_and_back(mosquitto: Mosquitto, tmp_path: Path) -> None:

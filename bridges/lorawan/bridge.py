@@ -9,6 +9,7 @@ is the network server's to keep (its storage integration).
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 import threading
@@ -16,13 +17,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bridges.lorawan.formats import TOPIC_FILTERS, Format, UplinkError, parse
 from bridges.lorawan.mapping import Mapper
 from bridges.publish import Publisher, redact
 from territory import documents
+from territory.bus import on_connack, on_suback
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,17 @@ class LorawanBridge:
         if source.tls:
             self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         self._client.reconnect_delay_set(1, 30)
-        self._client.on_connect = self._on_connect
+        self._client.on_connect = on_connack(
+            self._on_connected,
+            functools.partial(log.warning, "network server broker refused us: %s"),
+        )
         self._client.on_message = self._on_message
-        self._client.on_subscribe = self._on_subscribe
+        self._client.on_subscribe = on_suback(
+            self._on_subscribed,
+            functools.partial(
+                log.error, "the network server's broker refused %s: %s", TOPIC_FILTERS[fmt]
+            ),
+        )
 
     def start(self) -> None:
         self._client.connect(self.source.host, self.source.port, keepalive=30)
@@ -124,26 +133,11 @@ class LorawanBridge:
             device.zone, device.kind, device.id, reading, origin=topic, original=payload
         )
 
-    def _on_connect(
-        self, client: mqtt.Client, userdata: object, flags: object, rc: ReasonCode, props: object
-    ) -> None:
-        if rc.is_failure:
-            log.warning("network server broker refused us: %s", rc)
-            return
+    def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(TOPIC_FILTERS[self.fmt], qos=1)
 
-    def _on_subscribe(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        mid: int,
-        codes: list[ReasonCode],
-        props: object,
-    ) -> None:
+    def _on_subscribed(self) -> None:
         topic_filter = TOPIC_FILTERS[self.fmt]
-        if any(code.is_failure for code in codes):
-            log.error("the network server's broker refused %s: %s", topic_filter, codes)
-            return
         log.info("subscribed to %s on %s:%d", topic_filter, self.source.host, self.source.port)
         self.subscribed.set()
 

@@ -9,6 +9,7 @@ publishes directly.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from territory import topics
-from territory.bus import BrokerAddress, connect, make_client
+from territory.bus import BrokerAddress, connect, make_client, on_connack
 
 log = logging.getLogger(__name__)
 COMMANDS = f"{topics.ROOT}/+/ev_charger/+/cmd"
@@ -49,7 +50,9 @@ class BrokerLink:
         self.client = make_client(address, client_id=f"territory-ocpp-{os.getpid()}")
         self.client.max_queued_messages_set(QUEUED_WHILE_AWAY)
         self.client.reconnect_delay_set(1, 30)
-        self.client.on_connect = self._on_connect
+        self.client.on_connect = on_connack(
+            self._on_connected, functools.partial(log.error, "broker refused the OCPP bridge: %s")
+        )
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
         self.client.message_callback_add(COMMANDS, self._on_command)
@@ -76,17 +79,7 @@ class BrokerLink:
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             self.dropped += 1
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: object,
-        reason: Any,
-        props: object = None,
-    ) -> None:
-        if reason.is_failure:
-            log.error("broker refused the OCPP bridge: %s", reason)
-            return
+    def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe([(COMMANDS, 1), (FEEDER_READINGS, 1)])
         self.connected.set()
         log.info("connected to %s", self.address.url)

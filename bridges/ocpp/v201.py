@@ -7,8 +7,6 @@ NotifyEVChargingNeeds (ISO 15118) giving what the vehicle really wants.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from ocpp.routing import after, on
@@ -16,47 +14,21 @@ from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
 from bridges.ocpp import clock
+from bridges.ocpp.handler import ChargerHandler
 from bridges.ocpp.profiles import ChargerConfig, ProfileRequest
-from bridges.ocpp.station import Station
-from bridges.ocpp.telemetry import (
-    CHARGING_STATE,
-    STATUS,
-    ConnectorState,
-    parse_time,
-    samples,
-)
+from bridges.ocpp.telemetry import CHARGING_STATE, STATUS, ConnectorState, parse_time, samples
 
 SUBPROTOCOL = "ocpp2.0.1"
 SMART_CHARGING = "SmartChargingCtrlr"
 STACK_LEVEL_VARIABLE = "ProfileStackLevel"
 RATE_UNIT_VARIABLE = "RateUnit"
 
-Publish = Callable[[ConnectorState], None]
 
-
-def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.now()))
-
-
-class CentralSystem201(ChargePoint):
-    """The bridge's end of a 2.0.1 connection."""
+class CentralSystem201(ChargerHandler[str], ChargePoint):
+    """The bridge's end of a 2.0.1 connection (BootNotification and Heartbeat answered by
+    `ChargerHandler`)."""
 
     version = "2.0.1"
-
-    def __init__(
-        self,
-        station: Station,
-        connection: Any,
-        publish: Publish,
-        *,
-        heartbeat_s: int,
-        call_timeout_s: float,
-    ) -> None:
-        super().__init__(station.id, connection, response_timeout=call_timeout_s)
-        self.station = station
-        self.publish = publish
-        self.heartbeat_s = heartbeat_s
-        self.transactions: dict[str, int] = {}  # transaction id → EVSE id
 
     # -- calls to the charger --------------------------------------------------------------
 
@@ -74,31 +46,13 @@ class CentralSystem201(ChargePoint):
         return ChargerConfig.parse(values.get(STACK_LEVEL_VARIABLE), values.get(RATE_UNIT_VARIABLE))
 
     async def set_profile(self, profile: ProfileRequest) -> tuple[str, dict[str, Any]]:
-        # As for 1.6: built to the schema, validated by the charger that receives it.
-        answer = await self.call(
-            call.SetChargingProfile(**profile.v201()), suppress=False, skip_schema_validation=True
-        )
+        answer = await self.send_profile(profile.v201())
         found: dict[str, Any] = {"status": str(answer.status)}
         if answer.status_info:
             found["statusInfo"] = answer.status_info
         return str(answer.status), found
 
     # -- messages from the charger -------------------------------------------------------
-
-    @on(Action.boot_notification)
-    def on_boot(self, **_: Any) -> call_result.BootNotification:
-        return call_result.BootNotification(
-            current_time=_now_iso(), interval=self.heartbeat_s, status="Accepted"
-        )
-
-    @after(Action.boot_notification)
-    def after_boot(self, **_: Any) -> None:
-        self.station.rebooted()
-
-    @on(Action.heartbeat)
-    def on_heartbeat(self, **_: Any) -> call_result.Heartbeat:
-        self.station.heard_from()
-        return call_result.Heartbeat(current_time=_now_iso())
 
     @on(Action.authorize)
     def on_authorize(self, **_: Any) -> call_result.Authorize:
@@ -109,8 +63,7 @@ class CentralSystem201(ChargePoint):
     def on_status(
         self, evse_id: int, connector_status: str, timestamp: str, **_: Any
     ) -> call_result.StatusNotification:
-        self.station.heard_from()
-        state = self.station.connectors.get(evse_id)
+        state = self.heard_from(evse_id)
         if state is not None and connector_status in STATUS:
             status = STATUS[connector_status]
             # Occupied with a transaction drawing is charging; TransactionEvent says which.
@@ -124,12 +77,7 @@ class CentralSystem201(ChargePoint):
     def on_meter_values(
         self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any
     ) -> call_result.MeterValues:
-        self.station.heard_from()
-        state = self.station.connectors.get(evse_id)
-        if state is not None:
-            for sample in samples(meter_value):
-                state.add_sample(sample)
-            self.publish(state)
+        self.record_meter_values(evse_id, meter_value)
         return call_result.MeterValues()
 
     @on(Action.transaction_event)
@@ -147,7 +95,7 @@ class CentralSystem201(ChargePoint):
         transaction_id = str(transaction_info["transaction_id"])
         if evse is not None:
             self.transactions[transaction_id] = int(evse["id"])
-        state = self._by_transaction(transaction_id)
+        state = self.by_transaction(transaction_id)
         if state is not None:
             self._apply_event(state, event_type, timestamp, transaction_info, meter_value or [])
             self.publish(state)
@@ -158,8 +106,7 @@ class CentralSystem201(ChargePoint):
     def on_charging_needs(
         self, evse_id: int, charging_needs: dict[str, Any], **_: Any
     ) -> call_result.NotifyEVChargingNeeds:
-        self.station.heard_from()
-        state = self.station.connectors.get(evse_id)
+        state = self.heard_from(evse_id)
         parameters = (
             charging_needs.get("ac_charging_parameters")
             or charging_needs.get("dc_charging_parameters")
@@ -205,12 +152,3 @@ class CentralSystem201(ChargePoint):
         charging = CHARGING_STATE.get(info.get("charging_state") or "")
         if charging is not None:
             state.set_status(charging, ts)
-
-    def _by_transaction(self, transaction_id: str) -> ConnectorState | None:
-        evse_id = self.transactions.get(transaction_id)
-        if evse_id is not None:
-            return self.station.connectors.get(evse_id)
-        return next(
-            (s for s in self.station.connectors.values() if s.transaction_id == transaction_id),
-            None,
-        )

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from territory.tokens import hash_token, new_token
-from tests.services import REPO, find_binary, free_port, wait_for_port
+from tests.services import REPO, find_binary, free_port, start_process, stop_process, wait_for_port
 
 
 @dataclass
@@ -73,13 +73,13 @@ def https_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsCon
     )
     port = free_port()
     log = folder / "console.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "territory", "dashboard", "--host", "127.0.0.1",
-             "--port", str(port), "--store", f"sqlite:///{folder / 'territory.db'}",
-             "--console-config", str(config), "--tls-cert", str(cert), "--tls-key", str(key)],
-            cwd=REPO, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    process = start_process(
+        [sys.executable, "-m", "territory", "dashboard", "--host", "127.0.0.1",
+         "--port", str(port), "--store", f"sqlite:///{folder / 'territory.db'}",
+         "--console-config", str(config), "--tls-cert", str(cert), "--tls-key", str(key)],
+        log,
+        cwd=REPO,
+    )  # fmt: skip
     try:
         wait_for_port(port, 30)
         yield HttpsConsole(
@@ -91,12 +91,7 @@ def https_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsCon
             hashes,
         )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 15)
 
 
 def test_the_console_speaks_https_only_to_clients_that_trust_its_certificate(

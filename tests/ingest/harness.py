@@ -17,7 +17,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from territory.bus import BrokerAddress, connect, make_client
 from tests.ingest.helpers import wait_until
-from tests.services import free_port
+from tests.services import free_port, start_process, stop_process
 
 
 @dataclass
@@ -36,12 +36,9 @@ class IngestProcess:
         """Start, and by default wait until the worker is connected and subscribed."""
         args = ["ingest", "--mqtt", self.mqtt_url, "--store", self.store_url]
         args += ["--client-id", self.client_id, "--metrics-port", str(self.metrics_port)]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "territory", *args, *self.extra],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = start_process(
+            [sys.executable, "-m", "territory", *args, *self.extra], self.log_path
+        )
         if wait and not wait_until(lambda: self.health().get("subscribed") is True, 30):
             raise TimeoutError(f"ingest did not subscribe; see {self.log_path}")
 
@@ -67,14 +64,7 @@ class IngestProcess:
         wait_until(lambda: not self.health(), 5)
 
     def stop(self) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.terminate()
-        try:
-            return self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        return stop_process(self.process, 15) or 0
 
 
 @dataclass

@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 import yaml
 
 from territory.bus import BrokerAddress, connect, make_client
-from tests.services import REPO, free_port, wait_for_port
+from tests.services import REPO, free_port, start_process, stop_process, wait_for_port
 
 
 @dataclass
@@ -104,26 +104,16 @@ class BridgeProcess:
         args += ["--inventory", str(self.inventory), "--mqtt", self.mqtt_url, "--call-timeout", "2"]
         if self.tls:
             args += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "territory", *args, *self.extra],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=REPO,
-            )
+        self.process = start_process(
+            [sys.executable, "-m", "territory", *args, *self.extra], self.log_path, cwd=REPO
+        )
         try:
             wait_for_port(self.port, 30)
         except TimeoutError:
             raise TimeoutError(f"the bridge did not listen; see {self.log_path}") from None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 10)
         self.process = None
 
     def log(self) -> str:
