@@ -240,6 +240,7 @@ def measure(
         worker.stop()
         broker.stop()
     lines = [line for line in log_path.read_text().splitlines() if "maintenance: " in line]
+    print(f"[{name}, {label}] alone {alone}, beside {beside}", flush=True)
     return Measure(
         name,
         label,
@@ -283,7 +284,8 @@ def influx_measures(
                 if "of 86400 s" not in log:
                     return False
                 for shard in _old_raw_shards(server.url, database):
-                    httpx.post(f"{server.url}/query", data={"q": f"DROP SHARD {shard}"})
+                    query = {"q": f"DROP SHARD {shard}"}
+                    httpx.post(f"{server.url}/query", data=query, timeout=300)
                 return True
 
             url = server.store_url(database)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
+from importlib.metadata import entry_points
 
 import typer
 
@@ -11,17 +12,12 @@ from bridges.gbfs.cli import gbfs_app
 from bridges.lorawan.cli import lorawan
 from bridges.ocpp.cli import ocpp
 from dashboard.cli import dashboard, secure_token
-from devices.cli import inventory_export, simulate
-from devices.inventory import accept_scenarios
 from ingest.cli import ingest
 from optimiser.cli import optimise_app
 from territory.query import query_app
 from territory.secure.cli import secure_app
 from territory.shell.commands import broker, demo
 from territory.store_cli import store_app
-
-# Wherever an inventory file is asked for, a scenario file is accepted too.
-accept_scenarios()
 
 app = typer.Typer(
     name="territory",
@@ -56,7 +52,6 @@ def shell(
 app.command()(demo)
 app.command()(broker)
 app.command()(ingest)
-app.command()(simulate)
 app.command()(dashboard)
 app.command()(ocpp)
 app.add_typer(optimise_app, name="optimise")
@@ -67,5 +62,10 @@ app.add_typer(gbfs_app, name="gbfs")
 app.command()(lorawan)
 
 inventory_app = typer.Typer(help="The territory's inventory: zones, devices and their limits.")
-inventory_app.command("export")(inventory_export)
 app.add_typer(inventory_app, name="inventory")
+
+# Components installed beside the core add their own commands: the simulator adds
+# `simulate` and `inventory export`, and has scenario files accepted as inventories.
+PLUG_IN_GROUP = "territory.shell"
+for _plug_in in entry_points(group=PLUG_IN_GROUP):
+    _plug_in.load()(app, inventory_app)
