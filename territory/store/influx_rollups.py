@@ -210,7 +210,9 @@ class _Columns:
     def __init__(self, columns: list[str]) -> None:
         index = {name: i for i, name in enumerate(columns)}
         self.time, self.n, self.gone = index["time"], index["n"], index["gone"]
-        self.kind, self.zone = index["kind"], index["zone"]
+        # Absent where every rollup in the shards read is a `gone` one (InfluxDB names
+        # the fields the shards hold): those are skipped, never read for their kind.
+        self.kind, self.zone = index.get("kind"), index.get("zone")
         self.states: list[tuple[int, str, str]] = []
         for i, name in enumerate(columns):
             if "=" in name:
@@ -228,13 +230,14 @@ class _Columns:
         ]
 
     def kept(self, row: list[Any]) -> bool:
-        return row[self.gone] is False
+        return row[self.gone] is False and self.kind is not None and self.zone is not None
 
     def rollup(self, device_id: str, bin_s: int, row: list[Any]) -> Rollup:
         states: dict[str, dict[str, float]] = {}
         for i, attribute, state in self.states:
             if row[i]:
                 states.setdefault(attribute, {})[state] = float(row[i])
+        assert self.kind is not None and self.zone is not None  # kept() rows only
         return Rollup(
             device_id,
             row[self.kind],

@@ -103,12 +103,18 @@ class Maintainer:
         return report
 
     def run(self, stop: threading.Event) -> None:
-        """A pass every `every_s` until `stop` is set; a store that is down is retried."""
+        """A pass every `every_s` until `stop` is set; a store that is down is retried,
+        and so is a pass that failed otherwise (said with its cause)."""
         while not stop.is_set():
             try:
                 report = self.run_once()
             except StoreUnavailable as exc:
                 log.warning("maintenance pass failed, retrying next time: %s", exc)
+            except Exception:
+                # Every step of a pass is done again by the next one, so a pass that
+                # fails leaves nothing half done; a maintainer that stopped for it would
+                # leave rollups and retention undone until someone noticed.
+                log.exception("maintenance pass failed, retrying next time")
             else:
                 said = describe(report)
                 # A pass that did nothing says so only at debug level: one a minute.
