@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# The repository in place of bench/ (whose ocpp.py would hide the ocpp package).
+sys.path[0] = str(REPO)
 
 from bench.report import markdown_table, record  # noqa: E402
 from devices.scenario import Scenario, load_scenario  # noqa: E402

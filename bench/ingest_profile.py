@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# The repository in place of bench/ (whose ocpp.py would hide the ocpp package).
+sys.path[0] = str(REPO)
 
 from bench.ingest import meter_line  # noqa: E402
 from bench.report import markdown_table, record  # noqa: E402

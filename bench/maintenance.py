@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# The repository in place of bench/ (whose ocpp.py would hide the ocpp package).
+sys.path[0] = str(REPO)
 
 import httpx  # noqa: E402
 
