@@ -27,6 +27,7 @@ from devices.inventory import accept_scenarios, scenario_inventory  # noqa: E402
 from devices.scenario import load_scenario  # noqa: E402
 from territory.readings import Reading  # noqa: E402
 from territory.store.sqlite import SqliteStore  # noqa: E402
+from territory.tokens import hash_token, new_token  # noqa: E402
 
 FIELDS = {
     "meter": {"activePower": 1.2, "activeEnergyImport": 100.0},
@@ -82,6 +83,7 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from dashboard.app import create_app
+    from dashboard.config import ConsoleConfig
     from dashboard.opendata.config import load_opendata_config
     from dashboard.opendata.indicators import INDICATORS
 
@@ -92,8 +94,13 @@ def main() -> None:
     stored = fill(store, args.territory, args.hours, end)
     store.close()
     print(f"{stored} readings of {args.hours} h stored in {time.perf_counter() - started:.1f} s")
+    # The indicators are public: the console's one token (made for this run) is not used.
+    config = ConsoleConfig.model_validate(
+        {"tokens": [{"name": "bench", "role": "viewer", "token_hash": hash_token(new_token())}]}
+    )
     app = create_app(
         f"sqlite:///{folder}/territory.db",
+        config=config,
         territory_file=args.territory,
         opendata=load_opendata_config(REPO / "config/opendata.yaml"),
     )

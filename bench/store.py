@@ -549,16 +549,19 @@ def influx_run(readings: list[Reading], minutes: float, folder: Path) -> Figures
             return sum(p.stat().st_size for p in where.rglob("*") if p.is_file())
 
         def measure() -> int:
-            """Once the shards are compacted: the size stable, no compaction under way."""
+            """Once the shards are fully compacted: past the cold duration after which
+            influxd compacts a shard whole, then the size the same three times in a row
+            five seconds apart, no compaction under way."""
             if not where.exists():
                 return 0
-            last, deadline = -1, time.monotonic() + 90
+            time.sleep(10)
+            sizes, deadline = [size()], time.monotonic() + 240
             while time.monotonic() < deadline:
-                time.sleep(3)
-                now = size()
-                if now == last and not list(where.rglob("*.tmp")):
-                    return now
-                last = now
+                time.sleep(5)
+                sizes.append(size())
+                steady = len(sizes) >= 3 and len(set(sizes[-3:])) == 1
+                if steady and not list(where.rglob("*.tmp")):
+                    return sizes[-1]
             return size()
 
         return measure
