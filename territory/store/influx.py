@@ -433,6 +433,12 @@ def _readings(series: Iterable[dict[str, Any]]) -> Iterable[Reading]:
         tags = s.get("tags", {})
         for row in s["values"]:
             record = dict(zip(columns, row, strict=True))
+            if record.get("seq") is None:
+                # Not a whole reading: InfluxDB shows a point's fields as they land, so a
+                # read beside a write may catch one half written. Read a moment later it
+                # is whole; until then it has not arrived (and its late mark, written
+                # after it, has the rollups that read it now computed again).
+                continue
             record.update({k: v for k, v in tags.items() if v})
             ts_ns = int(record.pop("time"))
             seq = int(record.pop("seq"))

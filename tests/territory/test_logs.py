@@ -72,6 +72,20 @@ def test_text_format_names_the_component(capsys: pytest.CaptureFixture[str]) -> 
         root.removeHandler(handler)
 
 
+def test_http_clients_say_only_what_goes_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    """A line per request of the store's or a bridge's HTTP client would drown the rest."""
+    configure_logging("maintain", "text")
+    try:
+        logging.getLogger("httpx").info("HTTP Request: POST http://store/query")
+        logging.getLogger("httpx").warning("the store answered slowly")
+        err = capsys.readouterr().err
+        assert "HTTP Request" not in err and "the store answered slowly" in err
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == "territory"]:
+            root.removeHandler(handler)
+
+
 def test_a_service_started_with_log_format_json_logs_json_lines(tmp_path: Path) -> None:
     # The optimiser's one tick on an empty store: it says there is nothing to plan, in JSON.
     command = [sys.executable, "-m", "territory", "--log-format", "json", "optimise", "--once"]
