@@ -648,6 +648,7 @@ def report(all_figures: list[Figures], minutes: float, generated_s: float, devic
         f"- {f.store}: " + (" | ".join(f.maintenance_log[:6]) or "no pass completed")
         for f in all_figures
     )
+    targets = "\n".join(_targets(f, devices) for f in all_figures)
     return f"""## Store lifecycle (`bench/store.py`)
 
 Twin of the metropolis, {devices:,} devices, {minutes:.0f} minutes of simulated readings
@@ -668,9 +669,29 @@ shards once compacted.
 
 {queries_table}
 
+{targets}
+
 Maintenance passes while slice B was written:
 {logs}
 """
+
+
+def _targets(f: Figures, devices: int) -> str:
+    """The issue's targets, each said met or not, for one store."""
+    month_gb = (
+        f.raw_bytes_per_reading * 555 * 86_400 * RAW_DAYS
+        + (f.fleet_bytes_per_device_day or f.rollup_bytes_per_device_day) * devices * MONTH_DAYS
+    ) / 1e9
+    median, p99 = f.queries["one device, 30 days at 15 min"]
+    said = [
+        f"one device over 30 days at 15 minutes under 50 ms: median {median:.0f} ms "
+        f"({'met' if median < 50 else 'not met'}), p99 {p99:.0f} ms "
+        f"({'met' if p99 < 50 else 'not met'})"
+    ]
+    if f.store == "sqlite":
+        met = "met" if month_gb < 30 else "not met"
+        said.insert(0, f"the metropolis month under 30 GB: {met} ({month_gb:.1f} GB)")
+    return f"- Targets, {f.store}: " + "; ".join(said) + "."
 
 
 def main() -> None:
