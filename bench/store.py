@@ -33,7 +33,6 @@ Prints the figures; `--record` also writes them into docs/performance.md (sectio
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sqlite3
 import statistics
@@ -59,6 +58,7 @@ from devices.scenario import load_scenario  # noqa: E402
 from devices.twin import Twin  # noqa: E402
 from optimiser.forecast import blend, profile_of  # noqa: E402
 from optimiser.forecast_history import binned  # noqa: E402
+from territory.collector import tune_collector  # noqa: E402
 from territory.decode import decode  # noqa: E402
 from territory.readings import Reading  # noqa: E402
 from territory.settings import RetentionSettings, RollupSettings  # noqa: E402
@@ -706,11 +706,9 @@ def main() -> None:
     started = time.perf_counter()
     print(f"generating {args.minutes:.0f} minutes of {args.scenario.stem}...", flush=True)
     readings, generated_s = generate(args.scenario, args.minutes)
-    # The slice's half a million readings stay in this process for the whole run: out
-    # of the collector's sight, so that a query's time is its own and not a full
-    # collection over them (a console or a maintainer holds no such heap).
-    gc.collect()
-    gc.freeze()
+    # Queries timed as the console runs them: with its collector's settings, the slice's
+    # half a million readings frozen as the console freezes what it loads at start.
+    tune_collector()
     devices = len({r.device_id for r in readings})
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:

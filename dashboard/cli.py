@@ -60,6 +60,7 @@ def dashboard(
     from dashboard.config import ConsoleConfigError, load_console_config, require_tokens
     from dashboard.opendata.config import load_opendata_config
     from dashboard.territory_map import TerritoryMapError
+    from territory.collector import tune_collector
     from territory.documents import DocumentError
     from territory.settings import load_settings
 
@@ -93,6 +94,7 @@ def dashboard(
         )
     except (ConsoleConfigError, TerritoryMapError) as exc:
         _fail(str(exc))
+    tune_collector()  # its history queries make many short-lived objects
     uvicorn.run(
         app,
         host=host or settings.dashboard.host,
