@@ -4,8 +4,8 @@ A history of one device over a month is some 3,000 rollups: tens of thousands of
 objects made and dropped in a few milliseconds. With the collector's default thresholds
 that many allocations set off collections of the older generations, each a walk over
 every object the process holds, and those walks, not the query, make its slowest answers
-(one device over 30 days at 15 minutes: p99 about 80 ms with the defaults, under 40 ms
-tuned, `bench/store.py`). So a service, once started:
+(one device over 30 days at 15 minutes, `bench/store.py`: p99 186 ms with the defaults,
+58 ms tuned). So a service, once started:
 - moves what it loaded at start (modules, settings, the inventory) out of the
   collector's sight for good (`gc.freeze`): it lives as long as the process;
 - collects the youngest generation every 100,000 allocations rather than 700, and the
